@@ -1,0 +1,1 @@
+"""gpu-platform: Pulumi components for GPU/AI infrastructure on Kubernetes."""

@@ -1,0 +1,85 @@
+"""GPU node pools: the shared description of where GPU workloads run.
+
+A pool is a named group of identical GPU nodes. On AWS the compute layer creates it; on an
+existing cluster it describes nodes someone else created (identified by the pool's node label).
+Every workload component derives its node selector and tolerations from the pool it names, so
+nobody retypes labels or taints.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from pydantic import Field
+
+from components.config import ConfigIssue, ConfigModel
+from components.config.errors import issue
+from components.core.names import POOL_LABEL, ROLE_LABEL, NonNegativeInt, PositiveInt
+
+PoolRole = Literal["training", "inference", "interactive"]
+
+GPU_RESOURCE = "nvidia.com/gpu"
+GPU_TAINT_KEY = "nvidia.com/gpu"
+GPU_TAINT_VALUE = "true"
+GPU_TAINT_EFFECT = "NoSchedule"
+
+
+class Taint(ConfigModel):
+    key: str = GPU_TAINT_KEY
+    value: str = GPU_TAINT_VALUE
+    effect: Literal["NoSchedule", "PreferNoSchedule", "NoExecute"] = GPU_TAINT_EFFECT
+
+
+class GpuSpec(ConfigModel):
+    """The GPUs in each node of a pool: a model key from the GPU catalog and the count per node."""
+
+    model: str = Field(min_length=1)
+    count: PositiveInt
+
+
+class GpuPool(ConfigModel):
+    role: PoolRole
+    gpu: GpuSpec
+    min_size: NonNegativeInt = 0
+    max_size: PositiveInt = 1
+    taints: list[Taint] = Field(default_factory=lambda: [Taint()])
+    labels: dict[str, str] = Field(default_factory=dict)
+
+    def issues(self) -> Iterator[ConfigIssue]:
+        if self.min_size > self.max_size:
+            yield issue("minSize", f"must be <= maxSize ({self.max_size})", self.min_size)
+
+
+@dataclass(frozen=True)
+class Scheduling:
+    """Where a pod goes: the node selector and tolerations that target one pool."""
+
+    node_selector: dict[str, str]
+    tolerations: list[dict[str, Any]]
+
+
+def node_labels(name: str, pool: GpuPool) -> dict[str, str]:
+    """Labels every node of the pool carries (set by the compute layer, or by the cluster's owner)."""
+    return {POOL_LABEL: name, ROLE_LABEL: pool.role, **pool.labels}
+
+
+def pool_scheduling(name: str, pool: GpuPool) -> Scheduling:
+    """Node selector and tolerations for a pod that must run on ``pool``."""
+    tolerations = [
+        {"key": t.key, "operator": "Equal", "value": t.value, "effect": t.effect}
+        for t in pool.taints
+    ]
+    return Scheduling(node_selector={POOL_LABEL: name}, tolerations=tolerations)
+
+
+def all_pool_tolerations(pools: dict[str, GpuPool]) -> list[dict[str, Any]]:
+    """Tolerations for node agents that must run on every GPU pool (deduplicated, ordered)."""
+    seen: dict[tuple[str, str, str], dict[str, Any]] = {}
+    for name, pool in pools.items():
+        for toleration in pool_scheduling(name, pool).tolerations:
+            seen.setdefault(
+                (toleration["key"], toleration["value"], toleration["effect"]), toleration
+            )
+    return list(seen.values())

@@ -1,0 +1,144 @@
+"""A captured plan: the resources a program registers, queryable by tests and written to disk."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from components.plan.capture import Registration
+
+if TYPE_CHECKING:
+    from components.plan.capture import CapturingMonitor
+
+HELM_RELEASE_TYPE = "kubernetes:helm.sh/v3:Release"
+# Kubernetes resource types that are not objects the stack declares directly.
+_NOT_OBJECTS = ("kubernetes:helm.sh/", "kubernetes:yaml", "kubernetes:kustomize")
+
+PLAN_RESOURCE_KEYS = (
+    "urn",
+    "type",
+    "name",
+    "custom",
+    "parent",
+    "provider",
+    "dependencies",
+    "inputs",
+    "protect",
+    "retain_on_delete",
+    "delete_before_replace",
+    "aliases",
+)
+
+
+@dataclass
+class Plan:
+    project: str
+    stack: str
+    resources: list[Registration]
+    outputs: dict[str, Any]
+    output_secret_paths: list[str]
+    stack_urn: str | None = None
+
+    @classmethod
+    def from_monitor(cls, project: str, stack: str, monitor: CapturingMonitor) -> Plan:
+        return cls(
+            project=project,
+            stack=stack,
+            # registration order depends on asyncio scheduling; URN order is stable across runs
+            resources=[monitor.registrations[urn] for urn in sorted(monitor.order)],
+            outputs=monitor.stack_outputs,
+            output_secret_paths=monitor.stack_output_secrets,
+            stack_urn=monitor.stack_urn,
+        )
+
+    # --- queries ----------------------------------------------------------------------------
+
+    def find(self, type_: str | None = None, name: str | None = None) -> list[Registration]:
+        return [
+            r
+            for r in self.resources
+            if (type_ is None or r.type == type_) and (name is None or r.name == name)
+        ]
+
+    def one(self, type_: str, name: str) -> Registration:
+        """The single resource of this type and name; the error lists what exists instead."""
+        found = self.find(type_, name)
+        if len(found) == 1:
+            return found[0]
+        names = sorted(r.name for r in self.find(type_))
+        raise LookupError(f"{len(found)} resources {type_} named {name!r}; that type has {names}")
+
+    def by_urn(self, urn: str) -> Registration:
+        for resource in self.resources:
+            if resource.urn == urn:
+                return resource
+        raise LookupError(f"no resource with URN {urn}")
+
+    def children(self, parent: Registration) -> list[Registration]:
+        return [r for r in self.resources if r.parent == parent.urn]
+
+    def kubernetes_objects(self) -> list[dict[str, Any]]:
+        """Every Kubernetes object the program declares directly, as a manifest."""
+        return [kubernetes_object(r) for r in self.resources if is_kubernetes_object(r)]
+
+    def helm_releases(self) -> list[Registration]:
+        return self.find(HELM_RELEASE_TYPE)
+
+    def types(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for resource in self.resources:
+            counts[resource.type] = counts.get(resource.type, 0) + 1
+        return dict(sorted(counts.items()))
+
+    # --- serialisation ------------------------------------------------------------------------
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "project": self.project,
+            "stack": self.stack,
+            "resources": [
+                {key: getattr(r, key) for key in PLAN_RESOURCE_KEYS} for r in self.resources
+            ],
+            "outputs": self.outputs,
+        }
+
+    def __iter__(self) -> Iterator[Registration]:
+        return iter(self.resources)
+
+    def __len__(self) -> int:
+        return len(self.resources)
+
+
+def is_kubernetes_object(resource: Registration) -> bool:
+    return (
+        resource.custom
+        and resource.type.startswith("kubernetes:")
+        and not resource.type.startswith(_NOT_OBJECTS)
+        and "kind" in resource.inputs
+    )
+
+
+def kubernetes_object(resource: Registration) -> dict[str, Any]:
+    """The manifest of a Kubernetes resource: its inputs in the API's key order."""
+    inputs = dict(resource.inputs)
+    manifest: dict[str, Any] = {
+        "apiVersion": inputs.pop("apiVersion"),
+        "kind": inputs.pop("kind"),
+        "metadata": inputs.pop("metadata", {}),
+    }
+    manifest.update(inputs)
+    return manifest
+
+
+def helm_release_manifest(resource: Registration) -> dict[str, Any]:
+    """What a Helm install is: where the chart comes from, its pinned version and full values."""
+    inputs = resource.inputs
+    return {
+        "release": inputs.get("name", resource.name),
+        "repository": (inputs.get("repositoryOpts") or {}).get("repo"),
+        "chart": inputs.get("chart"),
+        "version": inputs.get("version"),
+        "namespace": inputs.get("namespace"),
+        "values": inputs.get("values", {}),
+    }

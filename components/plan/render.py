@@ -1,0 +1,104 @@
+"""Presenting a plan: a tree of components, a summary by type, plan.json and manifests on disk."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import TextIO
+
+import yaml
+
+from components.plan.capture import Registration
+from components.plan.model import (
+    Plan,
+    helm_release_manifest,
+    is_kubernetes_object,
+    kubernetes_object,
+)
+
+
+def _flags(resource: Registration) -> str:
+    flags = []
+    if resource.protect:
+        flags.append("protect")
+    if resource.retain_on_delete:
+        flags.append("retain")
+    if resource.delete_before_replace:
+        flags.append("delete-before-replace")
+    if resource.secret_paths:
+        flags.append("secret")
+    return f"  [{', '.join(flags)}]" if flags else ""
+
+
+def print_tree(plan: Plan, out: TextIO) -> None:
+    """Components and their children, indented by parent, in registration order."""
+    children: dict[str | None, list[Registration]] = {}
+    for resource in plan.resources:
+        children.setdefault(resource.parent, []).append(resource)
+
+    def walk(parent: str | None, depth: int) -> None:
+        for resource in children.get(parent, []):
+            out.write(f"{'  ' * depth}{resource.type}  {resource.name}{_flags(resource)}\n")
+            walk(resource.urn, depth + 1)
+
+    out.write(f"{plan.project}/{plan.stack}\n")
+    walk(plan.stack_urn, 1)
+    orphans = [r for r in plan.resources if r.parent is None]
+    if orphans:
+        walk(None, 1)
+
+
+def print_summary(plan: Plan, out: TextIO) -> None:
+    types = plan.types()
+    width = max((len(t) for t in types), default=10)
+    out.write(f"\n{'resource type':<{width}}  count\n")
+    for type_, count in types.items():
+        out.write(f"{type_:<{width}}  {count:>5}\n")
+    out.write(f"{'total':<{width}}  {len(plan):>5}\n")
+    helm = plan.helm_releases()
+    if helm:
+        out.write("\nHelm charts:\n")
+        for release in helm:
+            chart = helm_release_manifest(release)
+            out.write(f"  {chart['chart']} {chart['version']} -> {chart['namespace']}\n")
+
+
+def write_plan(plan: Plan, out_dir: Path) -> tuple[Path, Path]:
+    """Write ``plan.json`` and ``manifests/`` (one file per object and per Helm install)."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    plan_path = out_dir / "plan.json"
+    plan_path.write_text(json.dumps(plan.to_dict(), indent=2, sort_keys=False) + "\n")
+    manifests = out_dir / "manifests"
+    manifests.mkdir(exist_ok=True)
+    for old in manifests.glob("*.yaml"):
+        old.unlink()
+    used: set[str] = set()
+    for resource in plan.resources:
+        if is_kubernetes_object(resource):
+            obj = kubernetes_object(resource)
+            meta = obj.get("metadata") or {}
+            parts = [obj["kind"], meta.get("namespace", ""), meta.get("name") or resource.name]
+            document = obj
+        elif resource in plan.helm_releases():
+            document = helm_release_manifest(resource)
+            parts = ["helm", document["namespace"] or "", document["release"]]
+        else:
+            continue
+        stem = _unique(_slug("-".join(p for p in parts if p)), used)
+        (manifests / f"{stem}.yaml").write_text(
+            yaml.safe_dump(document, sort_keys=False, default_flow_style=False)
+        )
+    return plan_path, manifests
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9.-]+", "-", text.lower()).strip("-")
+
+
+def _unique(stem: str, used: set[str]) -> str:
+    candidate, counter = stem, 2
+    while candidate in used:
+        candidate, counter = f"{stem}-{counter}", counter + 1
+    used.add(candidate)
+    return candidate

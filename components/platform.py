@@ -1,0 +1,29 @@
+"""The whole GPU platform of one environment, composed from the components its config switches on.
+
+``stacks/__main__.py`` is only ``GpuPlatform("platform", load_environment())`` plus exports; teams
+with their own programs compose the same components directly (see README).
+"""
+
+from __future__ import annotations
+
+import pulumi
+
+from components.core.cluster import kubernetes_provider
+from components.core.names import child_name
+from components.environment import EnvironmentConfig
+
+PLATFORM_TYPE = "gpu-platform:index:Platform"
+
+
+class GpuPlatform(pulumi.ComponentResource):
+    """Every component of one environment, wired to one Kubernetes provider."""
+
+    def __init__(
+        self, name: str, env: EnvironmentConfig, opts: pulumi.ResourceOptions | None = None
+    ):
+        super().__init__(PLATFORM_TYPE, name, None, opts)
+        self.env = env
+        self.kubernetes = kubernetes_provider(
+            child_name(name, "k8s"), env.cluster, pulumi.ResourceOptions(parent=self)
+        )
+        self.register_outputs({"gpuPools": sorted(env.gpu_pools)})

@@ -1,0 +1,82 @@
+"""Every config error is reported at once, with its dotted path, the value and what is allowed."""
+
+import pytest
+
+from components.config import ConfigError, validate_model
+from components.environment import EnvironmentConfig
+
+CLUSTER = {"kind": "existing", "context": "ctx"}
+POOL = {"role": "training", "gpu": {"model": "A10G", "count": 1}, "minSize": 0, "maxSize": 2}
+
+
+def errors(data):
+    with pytest.raises(ConfigError) as caught:
+        validate_model(EnvironmentConfig, data)
+    return [str(i) for i in caught.value.issues]
+
+
+def test_negative_count():
+    pool = {**POOL, "minSize": -1}
+    assert errors({"cluster": CLUSTER, "gpuPools": {"a": pool}}) == [
+        "gpuPools.a.minSize: must be >= 0 (got -1)"
+    ]
+
+
+def test_unknown_key_suggests_the_right_one():
+    pool = {**POOL, "maxSzie": 3}
+    assert errors({"cluster": CLUSTER, "gpuPools": {"a": pool}}) == [
+        "gpuPools.a.maxSzie: unknown key; did you mean 'maxSize'? allowed keys: gpu, labels, "
+        "maxSize, minSize, role, taints"
+    ]
+
+
+def test_unknown_top_level_key():
+    assert errors({"cluster": CLUSTER, "gpuPool": {}}) == [
+        "gpuPool: unknown key; did you mean 'gpuPools'? allowed keys: cluster, gpuPools, labels"
+    ]
+
+
+def test_wrong_type():
+    pool = {**POOL, "gpu": {"model": "A10G", "count": "eight"}}
+    assert errors({"cluster": CLUSTER, "gpuPools": {"a": pool}}) == [
+        "gpuPools.a.gpu.count: must be a whole number (got \"eight\")"
+    ]
+
+
+def test_all_errors_are_reported_together():
+    pools = {"a": {**POOL, "minSize": -1}, "b": {**POOL, "role": "trainer"}}
+    assert errors({"cluster": {**CLUSTER, "contxt": "x"}, "gpuPools": pools}) == [
+        "cluster.contxt: unknown key; did you mean 'context'? allowed keys: context, kind, "
+        "kubeconfig",
+        "gpuPools.a.minSize: must be >= 0 (got -1)",
+        "gpuPools.b.role: must be one of 'training', 'inference' or 'interactive' (got \"trainer\")",
+    ]
+
+
+def test_missing_required_key():
+    assert errors({"gpuPools": {}}) == ["cluster: is required"]
+
+
+def test_bad_pool_name():
+    assert errors({"cluster": CLUSTER, "gpuPools": {"Big_Pool": POOL}}) == [
+        "gpuPools.Big_Pool: must be a DNS label: lowercase letters, digits and '-', starting and "
+        "ending with a letter or digit (got \"Big_Pool\")"
+    ]
+
+
+def test_min_greater_than_max_names_the_pool():
+    pool = {**POOL, "minSize": 3, "maxSize": 2}
+    assert errors({"cluster": CLUSTER, "gpuPools": {"train": pool}}) == [
+        "gpuPools.train.minSize: must be <= maxSize (2) (got 3)"
+    ]
+
+
+def test_error_message_lists_one_line_per_error():
+    with pytest.raises(ConfigError) as caught:
+        validate_model(EnvironmentConfig, {"gpuPools": {"a": {**POOL, "minSize": -1}}},
+                       source="configuration of stack 'dev'")
+    assert str(caught.value) == (
+        "invalid configuration of stack 'dev' (2 errors):\n"
+        "  - cluster: is required\n"
+        "  - gpuPools.a.minSize: must be >= 0 (got -1)"
+    )

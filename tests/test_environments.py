@@ -1,0 +1,32 @@
+"""Every environment plans from the same program; each has the shape its README section promises."""
+
+import pytest
+
+from components.testing.fixtures import ENVIRONMENTS
+
+PROVIDER = "pulumi:providers:kubernetes"
+
+
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_environment_plans_one_platform_with_one_kubernetes_provider(plan_env, env):
+    plan = plan_env(env)
+    platform = plan.one("gpu-platform:index:Platform", "platform")
+    provider = plan.one(PROVIDER, "platform-k8s")
+    assert provider.parent == platform.urn
+    assert plan.outputs["environment"] == env
+
+
+def test_onprem_uses_its_kubeconfig_and_creates_no_aws_resources(plan_env):
+    plan = plan_env("onprem")
+    assert plan.one(PROVIDER, "platform-k8s").inputs == {
+        "kubeconfig": "~/.kube/onprem.yaml", "context": "onprem-admin",
+    }
+    assert [r.type for r in plan if r.type.startswith(("aws:", "pulumi:providers:aws"))] == []
+
+
+def test_dev_has_one_small_gpu_pool(plan_env):
+    assert plan_env("dev").outputs["gpuPools"] == ["a10g"]
+
+
+def test_prod_separates_training_and_inference_pools(plan_env):
+    assert plan_env("prod").outputs["gpuPools"] == ["infer", "notebooks", "train"]
