@@ -23,3 +23,105 @@ class ChartPin:
     chart: str
     version: str
     source: str
+
+
+# --- Helm charts ---------------------------------------------------------------------------------
+# `version` is exactly what `helm install --version` takes for that repository. The conformance
+# tests check every values key the library sets against ../shared/upstream/charts/<chart>/.
+
+GPU_OPERATOR = ChartPin(
+    repository="https://helm.ngc.nvidia.com/nvidia",
+    chart="gpu-operator",
+    version="v26.7.0",
+    source="https://github.com/NVIDIA/gpu-operator/blob/v26.7.0/deployments/gpu-operator/Chart.yaml",
+)
+NETWORK_OPERATOR = ChartPin(
+    repository="https://helm.ngc.nvidia.com/nvidia",
+    chart="network-operator",
+    version="26.4.1",
+    source="https://github.com/Mellanox/network-operator/blob/v26.4.1/deployment/network-operator/Chart.yaml",
+)
+CLUSTER_AUTOSCALER = ChartPin(
+    repository="https://kubernetes.github.io/autoscaler",
+    chart="cluster-autoscaler",
+    version="9.59.0",
+    source="https://github.com/kubernetes/autoscaler/blob/master/charts/cluster-autoscaler/Chart.yaml",
+)
+AWS_EFA_DEVICE_PLUGIN = ChartPin(
+    repository="https://aws.github.io/eks-charts",
+    chart="aws-efa-k8s-device-plugin",
+    version="v0.5.30",
+    source="https://github.com/aws/eks-charts/blob/master/stable/aws-efa-k8s-device-plugin/Chart.yaml",
+)
+CERT_MANAGER = ChartPin(
+    repository="https://charts.jetstack.io",
+    chart="cert-manager",
+    version="v1.21.1",
+    source="https://github.com/cert-manager/cert-manager/blob/v1.21.1/deploy/charts/cert-manager/Chart.yaml",
+)
+KUBE_PROMETHEUS_STACK = ChartPin(
+    repository="https://prometheus-community.github.io/helm-charts",
+    chart="kube-prometheus-stack",
+    version="88.5.3",
+    source="https://github.com/prometheus-community/helm-charts/blob/main/charts/kube-prometheus-stack/Chart.yaml",
+)
+KUBERAY_OPERATOR = ChartPin(
+    repository="https://ray-project.github.io/kuberay-helm/",
+    chart="kuberay-operator",
+    version="1.7.0",
+    source="https://github.com/ray-project/kuberay/blob/v1.7.0/helm-chart/kuberay-operator/Chart.yaml",
+)
+KUEUE = ChartPin(
+    repository="oci://registry.k8s.io/kueue/charts",
+    chart="kueue",
+    version="0.19.2",
+    source="https://github.com/kubernetes-sigs/kueue/blob/v0.19.2/charts/kueue/Chart.yaml",
+)
+VOLCANO = ChartPin(
+    repository="https://volcano-sh.github.io/helm-charts",
+    chart="volcano",
+    version="1.15.1",
+    source="https://github.com/volcano-sh/volcano/blob/v1.15.1/installer/helm/chart/volcano/Chart.yaml",
+)
+KUBEFLOW_TRAINER = ChartPin(
+    repository="oci://ghcr.io/kubeflow/charts",
+    chart="kubeflow-trainer",
+    version="2.3.0",
+    source="https://github.com/kubeflow/trainer/blob/v2.3.0/charts/kubeflow-trainer/Chart.yaml",
+)
+KSERVE_CRD = ChartPin(
+    repository="oci://ghcr.io/kserve/charts",
+    chart="kserve-crd",
+    version="v0.20.0",
+    source="https://github.com/kserve/kserve/blob/v0.20.0/charts/kserve-crd/Chart.yaml",
+)
+KSERVE_RESOURCES = ChartPin(
+    repository="oci://ghcr.io/kserve/charts",
+    chart="kserve-resources",
+    version="v0.20.0",
+    source="https://github.com/kserve/kserve/blob/v0.20.0/charts/kserve-resources/Chart.yaml",
+)
+KSERVE_RUNTIME_CONFIGS = ChartPin(
+    repository="oci://ghcr.io/kserve/charts",
+    chart="kserve-runtime-configs",
+    version="v0.20.0",
+    source="https://github.com/kserve/kserve/blob/v0.20.0/charts/kserve-runtime-configs/Chart.yaml",
+)
+JUICEFS_CSI_DRIVER = ChartPin(
+    repository="https://juicedata.github.io/charts/",
+    chart="juicefs-csi-driver",
+    version="0.32.4",
+    source="https://github.com/juicedata/charts/blob/helm-chart-juicefs-csi-driver-0.32.4/charts/juicefs-csi-driver/Chart.yaml",
+)
+FLUID = ChartPin(
+    repository="https://fluid-cloudnative.github.io/charts",
+    chart="fluid",
+    version="1.0.8",
+    source="https://github.com/fluid-cloudnative/fluid/blob/v1.0.8/charts/fluid/fluid/Chart.yaml",
+)
+WHEREABOUTS = ChartPin(
+    repository="oci://ghcr.io/k8snetworkplumbingwg/whereabouts-chart",
+    chart="whereabouts",
+    version="0.1.1",
+    source="https://github.com/k8snetworkplumbingwg/whereabouts/blob/v0.9.4/deployment/whereabouts-chart/Chart.yaml",
+)

@@ -134,10 +134,14 @@ def kubernetes_object(resource: Registration) -> dict[str, Any]:
 def helm_release_manifest(resource: Registration) -> dict[str, Any]:
     """What a Helm install is: where the chart comes from, its pinned version and full values."""
     inputs = resource.inputs
+    chart = str(inputs.get("chart", ""))
+    repository = (inputs.get("repositoryOpts") or {}).get("repo")
+    if chart.startswith("oci://"):
+        repository, _, chart = chart.rpartition("/")
     return {
         "release": inputs.get("name", resource.name),
-        "repository": (inputs.get("repositoryOpts") or {}).get("repo"),
-        "chart": inputs.get("chart"),
+        "repository": repository,
+        "chart": chart,
         "version": inputs.get("version"),
         "namespace": inputs.get("namespace"),
         "values": inputs.get("values", {}),

@@ -1,0 +1,1 @@
+"""Kubernetes building blocks every component uses: namespaces, Helm addons, values merging."""

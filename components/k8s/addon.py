@@ -1,0 +1,75 @@
+"""The one shape of every operator install: a namespace and a pinned Helm release.
+
+``helm.v3.Release`` is used rather than ``helm.v4.Chart``: a Release is one custom resource
+whose inputs (chart, pinned version, values) the engine and the offline plan both see, and Helm
+owns upgrade ordering and CRD installation. ``helm.v4.Chart`` is a remote component whose
+children a preview shows only with the provider plugin present.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, Literal
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components.core.names import MANAGED_BY_LABELS
+from components.versions import ChartPin
+
+PodSecurityLevel = Literal["privileged", "baseline", "restricted"]
+
+
+def pod_security_labels(level: PodSecurityLevel) -> dict[str, str]:
+    """Pod Security Admission labels: enforce ``level``, and warn/audit at ``restricted``."""
+    return {
+        "pod-security.kubernetes.io/enforce": level,
+        "pod-security.kubernetes.io/warn": "restricted" if level != "privileged" else level,
+        "pod-security.kubernetes.io/audit": "restricted" if level != "privileged" else level,
+    }
+
+
+def namespace(
+    resource_name: str,
+    name: str,
+    pod_security: PodSecurityLevel,
+    opts: pulumi.ResourceOptions,
+    labels: Mapping[str, str] | None = None,
+) -> k8s.core.v1.Namespace:
+    """A namespace the library owns, always with a Pod Security ``enforce`` label."""
+    return k8s.core.v1.Namespace(
+        resource_name,
+        metadata={
+            "name": name,
+            "labels": {**MANAGED_BY_LABELS, **(labels or {}), **pod_security_labels(pod_security)},
+        },
+        opts=opts,
+    )
+
+
+def helm_release(
+    resource_name: str,
+    pin: ChartPin,
+    *,
+    release_name: str,
+    namespace: str | pulumi.Output[str],
+    values: Mapping[str, Any],
+    opts: pulumi.ResourceOptions,
+    depends_on: Sequence[pulumi.Resource] = (),
+    skip_crds: bool = False,
+) -> k8s.helm.v3.Release:
+    """A Helm release at the pinned chart version; it waits until its workloads are ready."""
+    oci = pin.repository.startswith("oci://")
+    return k8s.helm.v3.Release(
+        resource_name,
+        name=release_name,
+        chart=f"{pin.repository.rstrip('/')}/{pin.chart}" if oci else pin.chart,
+        version=pin.version,
+        repository_opts=None if oci else k8s.helm.v3.RepositoryOptsArgs(repo=pin.repository),
+        namespace=namespace,
+        values=dict(values),
+        skip_crds=skip_crds,
+        atomic=False,
+        cleanup_on_fail=False,
+        opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=list(depends_on))),
+    )

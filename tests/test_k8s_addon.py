@@ -1,0 +1,50 @@
+"""The addon shape: namespace with Pod Security labels, pinned Helm release, merged values."""
+
+import pulumi
+
+from components.k8s.addon import helm_release, namespace
+from components.k8s.values import deep_merge, key_paths
+from components.plan.model import helm_release_manifest
+from components.versions import CERT_MANAGER, KUEUE
+
+
+def test_deep_merge_merges_maps_and_replaces_everything_else():
+    base = {"driver": {"enabled": True, "version": "1"}, "tolerations": [{"key": "a"}]}
+    override = {"driver": {"enabled": False}, "tolerations": [{"key": "b"}]}
+    assert deep_merge(base, override) == {
+        "driver": {"enabled": False, "version": "1"},
+        "tolerations": [{"key": "b"}],
+    }
+    assert base["driver"]["enabled"] is True  # inputs are not mutated
+
+
+def test_key_paths_lists_leaves():
+    assert key_paths({"a": {"b": 1, "c": {}}, "d": [1]}) == ["a.b", "a.c", "d"]
+
+
+def test_namespace_always_carries_an_enforce_label(run_component):
+    plan = run_component(lambda: namespace("ns", "gpu-operator", "privileged",
+                                           pulumi.ResourceOptions()))
+    labels = plan.one("kubernetes:core/v1:Namespace", "ns").inputs["metadata"]["labels"]
+    assert labels["pod-security.kubernetes.io/enforce"] == "privileged"
+    assert labels["app.kubernetes.io/managed-by"] == "pulumi"
+
+
+def test_helm_release_is_pinned_for_https_and_oci_repositories(run_component):
+    def program():
+        helm_release("cm", CERT_MANAGER, release_name="cert-manager", namespace="cert-manager",
+                     values={"crds": {"enabled": True}}, opts=pulumi.ResourceOptions())
+        helm_release("kueue", KUEUE, release_name="kueue", namespace="kueue-system",
+                     values={}, opts=pulumi.ResourceOptions())
+
+    plan = run_component(program)
+    cert_manager = helm_release_manifest(plan.one("kubernetes:helm.sh/v3:Release", "cm"))
+    assert cert_manager == {
+        "release": "cert-manager", "repository": "https://charts.jetstack.io",
+        "chart": "cert-manager", "version": "v1.21.1", "namespace": "cert-manager",
+        "values": {"crds": {"enabled": True}},
+    }
+    kueue = helm_release_manifest(plan.one("kubernetes:helm.sh/v3:Release", "kueue"))
+    assert (kueue["repository"], kueue["chart"], kueue["version"]) == (
+        "oci://registry.k8s.io/kueue/charts", "kueue", "0.19.2"
+    )
