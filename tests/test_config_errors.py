@@ -26,7 +26,7 @@ def test_unknown_key_suggests_the_right_one():
     pool = {**POOL, "maxSzie": 3}
     assert errors({"cluster": CLUSTER, "gpuPools": {"a": pool}}) == [
         "gpuPools.a.maxSzie: unknown key; did you mean 'maxSize'? allowed keys: gpu, labels, "
-        "maxSize, minSize, role, taints"
+        "maxSize, minSize, role, sharing, taints"
     ]
 
 
@@ -80,3 +80,32 @@ def test_error_message_lists_one_line_per_error():
         "  - cluster: is required\n"
         "  - gpuPools.a.minSize: must be >= 0 (got -1)"
     )
+
+
+def test_unknown_key_without_a_close_match_lists_the_allowed_keys():
+    assert errors({"cluster": {**CLUSTER, "zzz": 1}}) == [
+        "cluster.zzz: unknown key; allowed keys: context, kind, kubeconfig"
+    ]
+
+
+def test_unknown_gpu_model_names_the_pool():
+    pool = {**POOL, "gpu": {"model": "V100", "count": 1}}
+    assert errors({"cluster": CLUSTER, "gpuPools": {"old": pool}}) == [
+        "gpuPools.old.gpu.model: unknown GPU model; known models: T4, A10G, L4, L40S, A30, "
+        "A100-40GB, A100-80GB, H100-80GB, H200-141GB (got \"V100\")"
+    ]
+
+
+def test_mig_on_a_gpu_without_mig_names_the_pool():
+    pool = {**POOL, "sharing": {"mig": {"profiles": {"1g.10gb": 7}}}}
+    assert errors({"cluster": CLUSTER, "gpuPools": {"dev": pool}}) == [
+        "gpuPools.dev.sharing.mig: A10G does not support MIG; MIG-capable GPUs: A30, A100-40GB, "
+        "A100-80GB, H100-80GB, H200-141GB"
+    ]
+
+
+def test_time_slicing_replicas_below_two_names_the_pool():
+    pool = {**POOL, "sharing": {"timeSlicing": {"replicas": 0}}}
+    assert errors({"cluster": CLUSTER, "gpuPools": {"dev": pool}}) == [
+        "gpuPools.dev.sharing.timeSlicing.replicas: must be >= 2 (got 0)"
+    ]

@@ -157,7 +157,7 @@ def _from_pydantic(model_cls: type[BaseModel], err: Mapping[str, Any]) -> Config
         if close:
             message += f"; did you mean '{close[0]}'?"
         if allowed:
-            message += f" allowed keys: {', '.join(allowed)}"
+            message += f"{'' if close else ';'} allowed keys: {', '.join(allowed)}"
         return ConfigIssue(path, message)
     if kind in _BOUNDS:
         key, template = _BOUNDS[kind]

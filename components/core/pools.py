@@ -14,9 +14,11 @@ from typing import Any, Literal
 
 from pydantic import Field
 
+from components.catalog.gpus import GPU_MODELS
 from components.config import ConfigIssue, ConfigModel
 from components.config.errors import issue
 from components.core.names import POOL_LABEL, ROLE_LABEL, NonNegativeInt, PositiveInt
+from components.gpu.sharing import GpuSharing
 
 PoolRole = Literal["training", "inference", "interactive"]
 
@@ -46,10 +48,18 @@ class GpuPool(ConfigModel):
     max_size: PositiveInt = 1
     taints: list[Taint] = Field(default_factory=lambda: [Taint()])
     labels: dict[str, str] = Field(default_factory=dict)
+    # whole GPUs unless the pool asks for time-slicing or MIG (see components.gpu.sharing)
+    sharing: GpuSharing = Field(default_factory=GpuSharing)
 
     def issues(self) -> Iterator[ConfigIssue]:
         if self.min_size > self.max_size:
             yield issue("minSize", f"must be <= maxSize ({self.max_size})", self.min_size)
+        if self.gpu.model not in GPU_MODELS:
+            known = ", ".join(GPU_MODELS)
+            yield issue("gpu.model", f"unknown GPU model; known models: {known}", self.gpu.model)
+            return
+        for found in self.sharing.check_against(self.gpu.model, self.gpu.count):
+            yield found.prefixed("sharing")
 
 
 @dataclass(frozen=True)

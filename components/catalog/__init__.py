@@ -1,0 +1,1 @@
+"""Hardware facts as data (GPU models, MIG geometries), each with its source; no resources."""
