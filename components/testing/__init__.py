@@ -1,0 +1,1 @@
+"""Test helpers: conformance checks of rendered objects and Helm values against upstream schemas."""
