@@ -17,11 +17,13 @@ from components.config.loader import read_namespace
 from components.core.cluster import ClusterConfig
 from components.core.names import DnsLabel
 from components.core.pools import GpuPool
+from components.gpu.operator import GpuOperatorConfig
 
 
 class EnvironmentConfig(ConfigModel):
     cluster: ClusterConfig
     gpu_pools: dict[DnsLabel, GpuPool] = Field(default_factory=dict)
+    gpu_operator: GpuOperatorConfig = Field(default_factory=GpuOperatorConfig)
     labels: dict[str, str] = Field(default_factory=dict)
 
     def issues(self) -> Iterator[ConfigIssue]:

@@ -11,6 +11,7 @@ import pulumi
 from components.core.cluster import kubernetes_provider
 from components.core.names import child_name
 from components.environment import EnvironmentConfig
+from components.gpu.operator import GpuOperator
 
 PLATFORM_TYPE = "gpu-platform:index:Platform"
 
@@ -26,4 +27,11 @@ class GpuPlatform(pulumi.ComponentResource):
         self.kubernetes = kubernetes_provider(
             child_name(name, "k8s"), env.cluster, pulumi.ResourceOptions(parent=self)
         )
+        # Every component talks to the cluster through this provider, inherited from here.
+        on_cluster = pulumi.ResourceOptions(parent=self, providers={"kubernetes": self.kubernetes})
+        self.gpu_operator = None
+        if env.gpu_operator.enabled:
+            self.gpu_operator = GpuOperator(
+                child_name(name, "gpu-operator"), env.gpu_operator, env.gpu_pools, opts=on_cluster
+            )
         self.register_outputs({"gpuPools": sorted(env.gpu_pools)})

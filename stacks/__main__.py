@@ -6,6 +6,7 @@ Every environment (dev, staging, prod, onprem) runs this same program; what diff
 
 import pulumi
 
+from components.core.pools import node_labels, pool_scheduling
 from components.environment import load_environment
 from components.platform import GpuPlatform
 
@@ -13,4 +14,15 @@ env = load_environment()
 platform = GpuPlatform("platform", env)
 
 pulumi.export("environment", pulumi.get_stack())
-pulumi.export("gpuPools", sorted(env.gpu_pools))
+# What each pool's nodes must carry: set by the compute layer on AWS; on an existing cluster,
+# label and taint the nodes with these.
+pulumi.export(
+    "gpuPools",
+    {
+        name: {
+            "nodeLabels": node_labels(name, pool),
+            "tolerations": pool_scheduling(name, pool).tolerations,
+        }
+        for name, pool in env.gpu_pools.items()
+    },
+)

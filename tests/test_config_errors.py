@@ -25,14 +25,15 @@ def test_negative_count():
 def test_unknown_key_suggests_the_right_one():
     pool = {**POOL, "maxSzie": 3}
     assert errors({"cluster": CLUSTER, "gpuPools": {"a": pool}}) == [
-        "gpuPools.a.maxSzie: unknown key; did you mean 'maxSize'? allowed keys: gpu, labels, "
+        "gpuPools.a.maxSzie: unknown key; did you mean 'maxSize'? allowed keys: driver, gpu, labels, "
         "maxSize, minSize, role, sharing, taints"
     ]
 
 
 def test_unknown_top_level_key():
     assert errors({"cluster": CLUSTER, "gpuPool": {}}) == [
-        "gpuPool: unknown key; did you mean 'gpuPools'? allowed keys: cluster, gpuPools, labels"
+        "gpuPool: unknown key; did you mean 'gpuPools'? allowed keys: cluster, gpuOperator, gpuPools, "
+        "labels"
     ]
 
 

@@ -25,8 +25,11 @@ def test_onprem_uses_its_kubeconfig_and_creates_no_aws_resources(plan_env):
 
 
 def test_dev_has_one_small_gpu_pool(plan_env):
-    assert plan_env("dev").outputs["gpuPools"] == ["a10g"]
+    assert list(plan_env("dev").outputs["gpuPools"]) == ["a10g"]
 
 
 def test_prod_separates_training_and_inference_pools(plan_env):
-    assert plan_env("prod").outputs["gpuPools"] == ["infer", "notebooks", "train"]
+    pools = plan_env("prod").outputs["gpuPools"]
+    assert {name: p["nodeLabels"]["gpu-platform.io/role"] for name, p in pools.items()} == {
+        "train": "training", "infer": "inference", "notebooks": "interactive",
+    }

@@ -18,14 +18,24 @@ from components.catalog.gpus import GPU_MODELS
 from components.config import ConfigIssue, ConfigModel
 from components.config.errors import issue
 from components.core.names import POOL_LABEL, ROLE_LABEL, NonNegativeInt, PositiveInt
-from components.gpu.sharing import GpuSharing
+from components.gpu.sharing import GpuSharing, sharing_node_labels
 
 PoolRole = Literal["training", "inference", "interactive"]
+# Who installs the NVIDIA driver and container toolkit on the pool's nodes: the node image
+# (EKS AL2023/Bottlerocket NVIDIA AMIs, many on-prem images) or the GPU Operator. Installing
+# it twice breaks the node, so every pool states it.
+DriverOwner = Literal["preinstalled", "operator"]
 
 GPU_RESOURCE = "nvidia.com/gpu"
 GPU_TAINT_KEY = "nvidia.com/gpu"
 GPU_TAINT_VALUE = "true"
 GPU_TAINT_EFFECT = "NoSchedule"
+# GPU Operator node labels that switch off its driver and toolkit daemonsets on one node
+# (https://docs.nvidia.com/datacenter/cloud-native/gpu-operator/latest/getting-started.html).
+PREINSTALLED_DRIVER_NODE_LABELS = {
+    "nvidia.com/gpu.deploy.driver": "false",
+    "nvidia.com/gpu.deploy.container-toolkit": "false",
+}
 
 
 class Taint(ConfigModel):
@@ -50,6 +60,7 @@ class GpuPool(ConfigModel):
     labels: dict[str, str] = Field(default_factory=dict)
     # whole GPUs unless the pool asks for time-slicing or MIG (see components.gpu.sharing)
     sharing: GpuSharing = Field(default_factory=GpuSharing)
+    driver: DriverOwner = "operator"
 
     def issues(self) -> Iterator[ConfigIssue]:
         if self.min_size > self.max_size:
@@ -71,8 +82,17 @@ class Scheduling:
 
 
 def node_labels(name: str, pool: GpuPool) -> dict[str, str]:
-    """Labels every node of the pool carries (set by the compute layer, or by the cluster's owner)."""
-    return {POOL_LABEL: name, ROLE_LABEL: pool.role, **pool.labels}
+    """Labels every node of the pool carries (set by the compute layer, or by the cluster's owner).
+
+    Besides the pool and role, the labels that select the pool's GPU sharing config and, where
+    the image ships the driver, the GPU Operator's per-node switches that skip its driver and
+    toolkit daemonsets there.
+    """
+    labels = {POOL_LABEL: name, ROLE_LABEL: pool.role, **pool.labels}
+    labels.update(sharing_node_labels(name, pool.sharing))
+    if pool.driver == "preinstalled":
+        labels.update(PREINSTALLED_DRIVER_NODE_LABELS)
+    return labels
 
 
 def pool_scheduling(name: str, pool: GpuPool) -> Scheduling:

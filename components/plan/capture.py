@@ -212,9 +212,10 @@ def scrub(value: Any, path: str, secret_paths: list[str]) -> Any:
             return scrub(value.get("value", UNKNOWN), path, secret_paths)
         if sig is not None:
             return {k: v for k, v in value.items() if k != _SIG_KEY}
+        # protobuf maps have no order; sorted keys keep plans and manifests diff-stable
         return {
-            key: scrub(item, f"{path}.{key}" if path else key, secret_paths)
-            for key, item in value.items()
+            key: scrub(value[key], f"{path}.{key}" if path else key, secret_paths)
+            for key in sorted(value)
         }
     if isinstance(value, list):
         return [scrub(item, f"{path}[{i}]", secret_paths) for i, item in enumerate(value)]

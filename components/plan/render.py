@@ -86,10 +86,24 @@ def write_plan(plan: Plan, out_dir: Path) -> tuple[Path, Path]:
         else:
             continue
         stem = _unique(_slug("-".join(p for p in parts if p)), used)
-        (manifests / f"{stem}.yaml").write_text(
-            yaml.safe_dump(document, sort_keys=False, default_flow_style=False)
-        )
+        (manifests / f"{stem}.yaml").write_text(dump_manifest(document))
     return plan_path, manifests
+
+
+class _ManifestDumper(yaml.SafeDumper):
+    """Multi-line strings (embedded config files) as readable literal blocks."""
+
+
+def _str_representer(dumper: yaml.SafeDumper, data: str) -> yaml.Node:
+    style = "|" if "\n" in data else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", data, style=style)
+
+
+_ManifestDumper.add_representer(str, _str_representer)
+
+
+def dump_manifest(document: object) -> str:
+    return yaml.dump(document, Dumper=_ManifestDumper, sort_keys=False, default_flow_style=False)
 
 
 def _slug(text: str) -> str:

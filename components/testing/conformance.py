@@ -620,6 +620,11 @@ class Conformance:
 
     # ------------------------------------------------------------------ objects
 
+    @staticmethod
+    def assert_conformant(problems: Sequence[str]) -> None:
+        """Raise AssertionError listing every problem (one per line) when there is any."""
+        assert_conformant(problems)
+
     def validate_all(self, objects: Iterable[Mapping[str, Any]]) -> list[str]:
         """validate_object over every object, problems concatenated in order."""
         problems: list[str] = []
