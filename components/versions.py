@@ -125,3 +125,29 @@ WHEREABOUTS = ChartPin(
     version="0.1.1",
     source="https://github.com/k8snetworkplumbingwg/whereabouts/blob/v0.9.4/deployment/whereabouts-chart/Chart.yaml",
 )
+
+# --- Ray images (training) -----------------------------------------------------------------------
+# RayCluster pods run rayproject images (uid 1000, user "ray"); the tag must start with the
+# cluster's rayVersion. Tags: https://hub.docker.com/r/rayproject/ray/tags
+# (`<ver>-py311` CPU, `<ver>-py311-gpu` CUDA). KubeRay 1.7 supports Ray 2.x from 2.8 on.
+RAY_VERSION = "2.52.0"
+RAY_IMAGE = f"rayproject/ray:{RAY_VERSION}-py311"
+
+# --- Container images ----------------------------------------------------------------------------
+# vLLM's OpenAI-compatible server image for the serving area's ClusterServingRuntime (vLLM 0.33.0,
+# the release current on PyPI when pinned). https://github.com/vllm-project/vllm/releases/tag/v0.33.0
+# and https://hub.docker.com/r/vllm/vllm-openai/tags
+VLLM_IMAGE = "vllm/vllm-openai:v0.33.0"
+
+# --- EKS (components/aws) ------------------------------------------------------------------------
+# The Kubernetes version new EKS clusters run, and the EKS managed add-on versions pinned for it
+# (kube-proxy follows the Kubernetes minor, so bump them together). Check a pin with
+# `aws eks describe-addon-versions --kubernetes-version 1.33 --addon-name <name>`; source:
+# https://docs.aws.amazon.com/eks/latest/userguide/workloads-add-ons-available-eks.html
+EKS_KUBERNETES_VERSION = "1.33"
+EKS_ADDON_VERSIONS: dict[str, str] = {
+    "vpc-cni": "v1.20.0-eksbuild.1",
+    "coredns": "v1.12.1-eksbuild.2",
+    "kube-proxy": "v1.33.0-eksbuild.2",
+    "eks-pod-identity-agent": "v1.3.7-eksbuild.2",
+}
