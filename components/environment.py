@@ -7,12 +7,10 @@ environment does not use are absent or switched off with ``enabled: false``.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pulumi
 from pydantic import Field
 
-from components.config import ConfigError, ConfigIssue, ConfigModel, validate_model
+from components.config import ConfigError, ConfigModel, validate_model
 from components.config.loader import read_namespace
 from components.core.cluster import ClusterConfig
 from components.core.names import DnsLabel
@@ -24,10 +22,6 @@ class EnvironmentConfig(ConfigModel):
     cluster: ClusterConfig
     gpu_pools: dict[DnsLabel, GpuPool] = Field(default_factory=dict)
     gpu_operator: GpuOperatorConfig = Field(default_factory=GpuOperatorConfig)
-    labels: dict[str, str] = Field(default_factory=dict)
-
-    def issues(self) -> Iterator[ConfigIssue]:
-        return iter(())
 
 
 def load_environment(namespace: str | None = None) -> EnvironmentConfig:
