@@ -15,6 +15,7 @@ from components.config.loader import read_namespace
 from components.core.cluster import ClusterConfig
 from components.core.names import DnsLabel
 from components.core.pools import GpuPool
+from components.gpu.alerts import GpuAlertsConfig
 from components.gpu.operator import GpuOperatorConfig
 
 
@@ -22,6 +23,7 @@ class EnvironmentConfig(ConfigModel):
     cluster: ClusterConfig
     gpu_pools: dict[DnsLabel, GpuPool] = Field(default_factory=dict)
     gpu_operator: GpuOperatorConfig = Field(default_factory=GpuOperatorConfig)
+    gpu_alerts: GpuAlertsConfig = Field(default_factory=GpuAlertsConfig)
 
 
 def load_environment(namespace: str | None = None) -> EnvironmentConfig:

@@ -11,6 +11,7 @@ import pulumi
 from components.core.cluster import kubernetes_provider
 from components.core.names import child_name
 from components.environment import EnvironmentConfig
+from components.gpu.alerts import GpuAlerts
 from components.gpu.operator import GpuOperator
 
 PLATFORM_TYPE = "gpu-platform:index:Platform"
@@ -34,4 +35,10 @@ class GpuPlatform(pulumi.ComponentResource):
             self.gpu_operator = GpuOperator(
                 child_name(name, "gpu-operator"), env.gpu_operator, env.gpu_pools, opts=on_cluster
             )
+        self.gpu_alerts = GpuAlerts(
+            child_name(name, "gpu-alerts"),
+            env.gpu_alerts,
+            depends_on=[self.gpu_operator.namespace] if self.gpu_operator else [],
+            opts=on_cluster,
+        )
         self.register_outputs({"gpuPools": sorted(env.gpu_pools)})

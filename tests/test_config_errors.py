@@ -32,7 +32,8 @@ def test_unknown_key_suggests_the_right_one():
 
 def test_unknown_top_level_key():
     assert errors({"cluster": CLUSTER, "gpuPool": {}}) == [
-        "gpuPool: unknown key; did you mean 'gpuPools'? allowed keys: cluster, gpuOperator, gpuPools"
+        "gpuPool: unknown key; did you mean 'gpuPools'? allowed keys: cluster, gpuAlerts, gpuOperator, "
+        "gpuPools"
     ]
 
 
