@@ -7,16 +7,19 @@ environment does not use are absent or switched off with ``enabled: false``.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pulumi
 from pydantic import Field
 
-from components.config import ConfigError, ConfigModel, validate_model
+from components.config import ConfigError, ConfigIssue, ConfigModel, validate_model
 from components.config.loader import read_namespace
 from components.core.cluster import ClusterConfig
 from components.core.names import DnsLabel
 from components.core.pools import GpuPool
 from components.gpu.alerts import GpuAlertsConfig
 from components.gpu.operator import GpuOperatorConfig
+from components.training import TrainingConfig, training_pool_issues
 
 
 class EnvironmentConfig(ConfigModel):
@@ -24,6 +27,11 @@ class EnvironmentConfig(ConfigModel):
     gpu_pools: dict[DnsLabel, GpuPool] = Field(default_factory=dict)
     gpu_operator: GpuOperatorConfig = Field(default_factory=GpuOperatorConfig)
     gpu_alerts: GpuAlertsConfig = Field(default_factory=GpuAlertsConfig)
+    training: TrainingConfig = Field(default_factory=TrainingConfig)
+
+    def issues(self) -> Iterator[ConfigIssue]:
+        """Checks across components: references to pools, capacities."""
+        yield from training_pool_issues(self.training, self.gpu_pools)
 
 
 def load_environment(namespace: str | None = None) -> EnvironmentConfig:

@@ -13,6 +13,7 @@ from components.core.names import child_name
 from components.environment import EnvironmentConfig
 from components.gpu.alerts import GpuAlerts
 from components.gpu.operator import GpuOperator
+from components.training import build_training
 
 PLATFORM_TYPE = "gpu-platform:index:Platform"
 
@@ -40,5 +41,8 @@ class GpuPlatform(pulumi.ComponentResource):
             env.gpu_alerts,
             depends_on=[self.gpu_operator.namespace] if self.gpu_operator else [],
             opts=on_cluster,
+        )
+        self.training = build_training(
+            child_name(name, "training"), env.training, env.gpu_pools, on_cluster
         )
         self.register_outputs({"gpuPools": sorted(env.gpu_pools)})

@@ -151,3 +151,12 @@ EKS_ADDON_VERSIONS: dict[str, str] = {
     "kube-proxy": "v1.33.0-eksbuild.2",
     "eks-pod-identity-agent": "v1.3.7-eksbuild.2",
 }
+
+# --- NVIDIA Network Operator images (components/network) -----------------------------------------
+# NicClusterPolicy images for network-operator 26.4.1, from that release's full CR example:
+# https://docs.nvidia.com/networking/display/kubernetes2641/customizations/cr-full-example.html
+# (component images are tagged `network-operator-v<release>`; bump with NETWORK_OPERATOR).
+NETWORK_OPERATOR_IMAGE_REPOSITORY = "nvcr.io/nvidia/mellanox"
+NETWORK_OPERATOR_COMPONENT_TAG = "network-operator-v26.4.1"
+DOCA_DRIVER_IMAGE = "doca-driver"
+DOCA_DRIVER_VERSION = "doca3.4.1-26.04-1.1.0.0-1"

@@ -1,0 +1,119 @@
+"""The training platform: KubeRay, RayClusters, Kueue queues and team tenancy.
+
+``TrainingConfig`` is the environment's ``training`` key; ``build_training`` composes the parts
+it switches on. Cross-checks against the GPU pools live in ``training_pool_issues`` (pure), which
+``build_training`` also runs, so nothing is registered from a config that names unknown pools.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Literal
+
+import pulumi
+from pydantic import Field
+
+from components.config import ConfigError, ConfigIssue, ConfigModel
+from components.config.errors import issue
+from components.core.names import DnsLabel, child_name
+from components.core.pools import GpuPool
+from components.training.kuberay import KubeRayConfig, KubeRayOperator
+from components.training.kueue import Kueue, KueueConfig
+from components.training.raycluster import RayCluster, RayClusterSpec, raycluster_pool_issues
+from components.training.teams import (
+    DEFAULT_PRIORITY_CLASSES,
+    PriorityClassConfig,
+    TeamConfig,
+    Teams,
+    team_pool_issues,
+)
+
+QueueSystem = Literal["kueue", "volcano"]
+
+
+class TrainingConfig(ConfigModel):
+    enabled: bool = False
+    kuberay: KubeRayConfig = Field(default_factory=KubeRayConfig)
+    ray_clusters: dict[DnsLabel, RayClusterSpec] = Field(default_factory=dict)
+    queue_system: QueueSystem = "kueue"
+    kueue: KueueConfig = Field(default_factory=KueueConfig)
+    teams: dict[DnsLabel, TeamConfig] = Field(default_factory=dict)
+    priority_classes: dict[DnsLabel, PriorityClassConfig] = Field(
+        default_factory=lambda: dict(DEFAULT_PRIORITY_CLASSES)
+    )
+
+    def issues(self) -> Iterator[ConfigIssue]:
+        if self.queue_system == "volcano":
+            yield issue("queueSystem", "volcano is not supported yet; use kueue", "volcano")
+        if self.ray_clusters and not self.kuberay.enabled:
+            yield issue("kuberay.enabled", "must be true while rayClusters are declared", False)
+        for name, cluster in self.ray_clusters.items():
+            if cluster.queue is None:
+                continue
+            if cluster.queue not in self.teams:
+                known = ", ".join(sorted(self.teams)) or "none"
+                yield issue(f"rayClusters.{name}.queue", f"unknown team queue; teams: {known}", cluster.queue)
+            elif cluster.namespace != cluster.queue:
+                yield issue(
+                    f"rayClusters.{name}.namespace",
+                    f"must be '{cluster.queue}': the LocalQueue '{cluster.queue}' lives in the team's "
+                    "namespace",
+                    cluster.namespace,
+                )
+
+
+def training_pool_issues(
+    config: TrainingConfig, pools: Mapping[str, GpuPool], prefix: str = "training"
+) -> list[ConfigIssue]:
+    """Every reference from ``config`` to the GPU pools that does not hold, with full paths."""
+    found = [i.prefixed(f"rayClusters.{name}") for name, spec in config.ray_clusters.items()
+             for i in raycluster_pool_issues(spec, pools)]
+    found += [i.prefixed("teams") for i in team_pool_issues(config.teams, pools)]
+    return [i.prefixed(prefix) for i in found]
+
+
+@dataclass
+class TrainingPlatform:
+    """The training parts an environment switched on (None or empty when off)."""
+
+    kuberay: KubeRayOperator | None = None
+    teams: Teams | None = None
+    kueue: Kueue | None = None
+    ray_clusters: dict[str, RayCluster] = field(default_factory=dict)
+
+
+def build_training(
+    name: str, config: TrainingConfig, pools: Mapping[str, GpuPool], opts: pulumi.ResourceOptions
+) -> TrainingPlatform:
+    """The training platform for ``config``; raises ConfigError before registering anything."""
+    if not config.enabled:
+        return TrainingPlatform()
+    problems = [i.prefixed("training") for i in config.issues()] + training_pool_issues(config, pools)
+    if problems:
+        raise ConfigError(problems)
+    platform = TrainingPlatform()
+    if config.kuberay.enabled:
+        platform.kuberay = KubeRayOperator(child_name(name, "kuberay"), config.kuberay, opts)
+    if config.teams or config.priority_classes:
+        operator_ns = [config.kuberay.namespace] if config.kuberay.enabled else []
+        platform.teams = Teams(child_name(name, "teams"), config.teams, config.priority_classes, opts,
+                               extra_ingress_namespaces=operator_ns)
+    if config.teams:
+        namespaces = platform.teams.namespaces if platform.teams else {}
+        platform.kueue = Kueue(child_name(name, "kueue"), config.kueue, pools, config.teams, opts,
+                               team_namespaces=namespaces)
+    for cluster_name, spec in config.ray_clusters.items():
+        after: list[pulumi.Resource] = []
+        if platform.kuberay is not None:
+            after.append(platform.kuberay.release)
+        if platform.teams is not None and spec.namespace in platform.teams.namespaces:
+            after.append(platform.teams.namespaces[spec.namespace])
+        if platform.kueue is not None and spec.queue in platform.kueue.local_queues:
+            after.append(platform.kueue.local_queues[spec.queue])
+        platform.ray_clusters[cluster_name] = RayCluster(
+            child_name(name, f"ray-{cluster_name}"), cluster_name, spec, pools, opts, depends_on=after)
+    return platform
+
+
+__all__ = ["TrainingConfig", "TrainingPlatform", "build_training", "training_pool_issues"]

@@ -1,0 +1,64 @@
+"""The KubeRay operator: a namespace (Pod Security ``restricted``) and the pinned Helm chart.
+
+The chart installs the ``ray.io`` CRDs from its ``crds/`` folder; Helm never deletes those on
+uninstall, so RayClusters survive an operator reinstall.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pulumi
+from pydantic import Field
+
+from components.config import ConfigModel
+from components.core.names import DnsLabel, PositiveInt, child_name
+from components.k8s.addon import PodSecurityLevel, helm_release, namespace
+from components.k8s.values import deep_merge
+from components.training.quantity import Quantity
+from components.versions import KUBERAY_OPERATOR
+
+KUBERAY_TYPE = "gpu-platform:training:KubeRayOperator"
+
+
+class KubeRayConfig(ConfigModel):
+    enabled: bool = True
+    namespace: DnsLabel = "ray-system"
+    # the operator's pod passes "restricted" (the chart sets a restricted securityContext)
+    pod_security: PodSecurityLevel = "restricted"
+    replicas: PositiveInt = 1
+    cpu: Quantity = "100m"
+    memory: Quantity = "512Mi"
+    service_monitor: bool = False  # needs the Prometheus Operator's CRDs
+    values_overrides: dict[str, Any] = Field(default_factory=dict)
+
+
+def kuberay_values(config: KubeRayConfig) -> dict[str, Any]:
+    """Helm values for the kuberay-operator chart (every key exists in its values.yaml)."""
+    resources = {"cpu": config.cpu, "memory": config.memory}
+    values = {
+        "replicas": config.replicas,
+        # more than one replica only works with leader election
+        "leaderElectionEnabled": True,
+        # limits only (values.yaml declares no requests): Kubernetes sets requests = limits
+        "resources": {"limits": resources},
+        "metrics": {"enabled": True, "serviceMonitor": {"enabled": config.service_monitor}},
+    }
+    return deep_merge(values, config.values_overrides)
+
+
+class KubeRayOperator(pulumi.ComponentResource):
+    def __init__(self, name: str, config: KubeRayConfig, opts: pulumi.ResourceOptions | None = None):
+        super().__init__(KUBERAY_TYPE, name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        self.namespace = namespace(child_name(name, "ns"), config.namespace, config.pod_security, child)
+        self.release = helm_release(
+            child_name(name, "chart"),
+            KUBERAY_OPERATOR,
+            release_name="kuberay-operator",
+            namespace=config.namespace,
+            values=kuberay_values(config),
+            opts=child,
+            depends_on=[self.namespace],
+        )
+        self.register_outputs({})

@@ -1,0 +1,174 @@
+"""Kueue: the pinned chart, a ResourceFlavor per GPU pool, a ClusterQueue and a LocalQueue per team.
+
+Quotas sit in two resource groups: ``nvidia.com/gpu`` over one flavor per GPU pool (the flavor
+carries the pool's node label and tolerations, which Kueue adds to admitted pods), and
+``cpu``/``memory`` over one unlabelled flavor. A head pod (no GPUs) is thus never steered onto a
+GPU pool, and a team's CPU quota is not split across pools. All ClusterQueues share one cohort,
+so idle quota is borrowed and reclaimed by preemption.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, Literal
+
+import pulumi
+import pulumi_kubernetes as k8s
+import yaml
+from pydantic import Field
+
+from components.config import ConfigModel
+from components.core.names import MANAGED_BY_LABELS, POOL_LABEL, DnsLabel, child_name
+from components.core.pools import GPU_RESOURCE, GpuPool, pool_scheduling
+from components.k8s.addon import PodSecurityLevel, helm_release, namespace
+from components.k8s.values import deep_merge
+from components.training.teams import TeamConfig
+from components.versions import KUEUE
+
+KUEUE_TYPE = "gpu-platform:training:Kueue"
+KUEUE_API = "kueue.x-k8s.io/v1beta1"
+KUEUE_IMAGE = "registry.k8s.io/kueue/kueue"  # the git chart defaults to a staging image
+CPU_FLAVOR = "cpu"
+
+Framework = Literal[
+    "batch/job", "ray.io/raycluster", "ray.io/rayjob", "ray.io/rayservice",
+    "kubeflow.org/pytorchjob", "kubeflow.org/mpijob", "trainer.kubeflow.org/trainjob",
+    "jobset.x-k8s.io/jobset", "pod", "deployment", "statefulset",
+]
+DEFAULT_FRAMEWORKS: tuple[Framework, ...] = (
+    "batch/job", "ray.io/raycluster", "ray.io/rayjob", "kubeflow.org/pytorchjob",
+    "kubeflow.org/mpijob", "trainer.kubeflow.org/trainjob",
+)
+
+
+class KueueConfig(ConfigModel):
+    namespace: DnsLabel = "kueue-system"
+    pod_security: PodSecurityLevel = "restricted"
+    cohort: DnsLabel = "gpu-platform"
+    integrations: list[Framework] = Field(default_factory=lambda: list(DEFAULT_FRAMEWORKS))
+    # false: only workloads naming a queue are managed (the others run unqueued)
+    manage_jobs_without_queue_name: bool = False
+    enable_prometheus: bool = False  # needs the Prometheus Operator's CRDs
+    queueing_strategy: Literal["BestEffortFIFO", "StrictFIFO"] = "BestEffortFIFO"
+    values_overrides: dict[str, Any] = Field(default_factory=dict)
+
+
+def manager_configuration(config: KueueConfig) -> dict[str, Any]:
+    """Kueue's Configuration (the chart's defaults, with our integrations)."""
+    return {
+        "apiVersion": "config.kueue.x-k8s.io/v1beta2",
+        "kind": "Configuration",
+        "health": {"healthProbeBindAddress": ":8081"},
+        "metrics": {"bindAddress": ":8443"},
+        "webhook": {"port": 9443},
+        "leaderElection": {"leaderElect": True, "resourceName": "c1f6bfd2.kueue.x-k8s.io"},
+        "manageJobsWithoutQueueName": config.manage_jobs_without_queue_name,
+        "integrations": {"frameworks": list(config.integrations)},
+    }
+
+
+def kueue_values(config: KueueConfig) -> dict[str, Any]:
+    """Helm values for the kueue chart (every key exists in its values.yaml)."""
+    values = {
+        "enablePrometheus": config.enable_prometheus,
+        "controllerManager": {"manager": {"image": {
+            "repository": KUEUE_IMAGE, "tag": f"v{KUEUE.version}", "pullPolicy": "IfNotPresent"}}},
+        "managerConfig": {
+            "controllerManagerConfigYaml": yaml.safe_dump(manager_configuration(config), sort_keys=False)
+        },
+    }
+    return deep_merge(values, config.values_overrides)
+
+
+def _meta(name: str, ns: str | None = None) -> dict[str, Any]:
+    meta: dict[str, Any] = {"name": name, "labels": dict(MANAGED_BY_LABELS)}
+    if ns is not None:
+        meta["namespace"] = ns
+    return meta
+
+
+def render_resource_flavor(pool_name: str, pool: GpuPool) -> dict[str, Any]:
+    placed = pool_scheduling(pool_name, pool)
+    return {"apiVersion": KUEUE_API, "kind": "ResourceFlavor", "metadata": _meta(pool_name),
+            "spec": {"nodeLabels": {POOL_LABEL: pool_name}, "tolerations": placed.tolerations}}
+
+
+def render_cpu_flavor() -> dict[str, Any]:
+    return {"apiVersion": KUEUE_API, "kind": "ResourceFlavor", "metadata": _meta(CPU_FLAVOR), "spec": {}}
+
+
+def render_cluster_queue(team: str, config: TeamConfig, kueue: KueueConfig) -> dict[str, Any]:
+    groups: list[dict[str, Any]] = [{
+        "coveredResources": ["cpu", "memory"],
+        "flavors": [{"name": CPU_FLAVOR, "resources": [
+            {"name": "cpu", "nominalQuota": config.cpu_quota},
+            {"name": "memory", "nominalQuota": config.memory_quota}]}],
+    }]
+    if config.gpu_pools:
+        groups.append({
+            "coveredResources": [GPU_RESOURCE],
+            "flavors": [{"name": pool, "resources": [{"name": GPU_RESOURCE, "nominalQuota": count}]}
+                        for pool, count in config.gpu_pools.items()],
+        })
+    return {
+        "apiVersion": KUEUE_API, "kind": "ClusterQueue", "metadata": _meta(team),
+        "spec": {
+            "cohort": kueue.cohort,
+            "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": team}},
+            "queueingStrategy": kueue.queueing_strategy,
+            "resourceGroups": groups,
+            "preemption": {"reclaimWithinCohort": "Any", "withinClusterQueue": "LowerPriority"},
+        },
+    }
+
+
+def render_local_queue(team: str) -> dict[str, Any]:
+    return {"apiVersion": KUEUE_API, "kind": "LocalQueue", "metadata": _meta(team, team),
+            "spec": {"clusterQueue": team}}
+
+
+def _custom(
+    name: str, manifest: Mapping[str, Any], opts: pulumi.ResourceOptions
+) -> k8s.apiextensions.CustomResource:
+    return k8s.apiextensions.CustomResource(
+        name, api_version=manifest["apiVersion"], kind=manifest["kind"],
+        metadata=manifest["metadata"], spec=manifest["spec"], opts=opts)
+
+
+class Kueue(pulumi.ComponentResource):
+    """The Kueue controller and the queues of every team (LocalQueue -> ClusterQueue -> flavors)."""
+
+    def __init__(
+        self,
+        name: str,
+        config: KueueConfig,
+        pools: Mapping[str, GpuPool],
+        teams: Mapping[str, TeamConfig],
+        opts: pulumi.ResourceOptions | None = None,
+        team_namespaces: Mapping[str, pulumi.Resource] | None = None,
+        depends_on: Sequence[pulumi.Resource] = (),
+    ):
+        super().__init__(KUEUE_TYPE, name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        self.namespace = namespace(child_name(name, "ns"), config.namespace, config.pod_security, child)
+        self.release = helm_release(
+            child_name(name, "chart"), KUEUE, release_name="kueue", namespace=config.namespace,
+            values=kueue_values(config), opts=child, depends_on=[self.namespace, *depends_on])
+        after_chart = pulumi.ResourceOptions(parent=self, depends_on=[self.release])
+        flavors = [_custom(child_name(name, f"flavor-{CPU_FLAVOR}"), render_cpu_flavor(), after_chart)]
+        flavors += [_custom(child_name(name, f"flavor-{pool}"), render_resource_flavor(pool, pools[pool]),
+                            after_chart)
+                    for pool in pools]
+        self.flavors = flavors
+        self.cluster_queues: dict[str, k8s.apiextensions.CustomResource] = {}
+        self.local_queues: dict[str, k8s.apiextensions.CustomResource] = {}
+        for team, team_config in teams.items():
+            cq = _custom(child_name(name, f"{team}-clusterqueue"),
+                         render_cluster_queue(team, team_config, config),
+                         pulumi.ResourceOptions(parent=self, depends_on=[self.release, *flavors]))
+            ns = (team_namespaces or {}).get(team)
+            self.cluster_queues[team] = cq
+            self.local_queues[team] = _custom(
+                child_name(name, f"{team}-localqueue"), render_local_queue(team),
+                pulumi.ResourceOptions(parent=self, depends_on=[cq, *([ns] if ns else [])]))
+        self.register_outputs({})

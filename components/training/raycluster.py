@@ -1,0 +1,282 @@
+"""A RayCluster (``ray.io/v1``) rendered from a typed spec: a head, CPU and GPU worker groups.
+
+GPU worker groups name a GPU pool; their node selector and tolerations come from the pool
+(``pool_scheduling``), never retyped. Every container sets requests == limits (Guaranteed QoS:
+a training worker evicted under memory pressure loses the whole step), mounts a memory-backed
+/dev/shm (Ray's object store and PyTorch data loaders live there; the container runtime's 64Mi
+default stalls them) and runs as the image's non-root ``ray`` user (uid 1000).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+import pulumi
+import pulumi_kubernetes as k8s
+from pydantic import Field
+
+from components.config import ConfigIssue, ConfigModel
+from components.config.errors import issue
+from components.core.names import MANAGED_BY_LABELS, DnsLabel, NonNegativeInt, child_name
+from components.core.pools import GPU_RESOURCE, GpuPool, pool_scheduling
+from components.training.quantity import Quantity, parse_quantity
+from components.versions import RAY_VERSION
+
+RAYCLUSTER_TYPE = "gpu-platform:training:RayCluster"
+RAY_REPOSITORY = "rayproject/ray"
+RAY_PYTHON = "py311"
+RAY_UID = 1000  # the rayproject images' "ray" user
+QUEUE_LABEL = "kueue.x-k8s.io/queue-name"
+
+
+class SecretKeyRef(ConfigModel):
+    """A key of a Kubernetes Secret in the RayCluster's namespace (never an inline value)."""
+
+    name: DnsLabel
+    key: str = Field(min_length=1)
+
+
+class GcsFaultTolerance(ConfigModel):
+    """Ray GCS fault tolerance: the head's state in an external Redis survives a head restart."""
+
+    enabled: bool = False
+    redis_address: str | None = Field(default=None, min_length=1)  # "redis.ray:6379"
+    redis_password_secret: SecretKeyRef | None = None
+    external_storage_namespace: str | None = Field(default=None, min_length=1)
+
+    def issues(self) -> Iterator[ConfigIssue]:
+        if self.enabled and self.redis_address is None:
+            yield issue("redisAddress", "is required when enabled is true (host:port of Redis)")
+
+
+class RayHead(ConfigModel):
+    cpu: Quantity = "2"
+    memory: Quantity = "8Gi"
+    shm_size: Quantity = "2Gi"
+    # num-cpus=0 keeps tasks and actors off the head, which hosts the GCS and dashboard
+    schedulable: bool = False
+
+    def issues(self) -> Iterator[ConfigIssue]:
+        yield from _shm_issues(self.shm_size, self.memory)
+
+
+class WorkerGroup(ConfigModel):
+    """A worker group: on a GPU pool when ``pool`` is set, on CPU nodes otherwise."""
+
+    pool: DnsLabel | None = None
+    gpus_per_worker: NonNegativeInt = 0
+    min_replicas: NonNegativeInt = 0
+    max_replicas: NonNegativeInt = 1
+    replicas: NonNegativeInt | None = None  # default: minReplicas
+    cpu: Quantity = "4"
+    memory: Quantity = "16Gi"
+    shm_size: Quantity = "4Gi"
+
+    def issues(self) -> Iterator[ConfigIssue]:
+        if self.min_replicas > self.max_replicas:
+            yield issue("minReplicas", f"must be <= maxReplicas ({self.max_replicas})", self.min_replicas)
+        if self.replicas is not None and not self.min_replicas <= self.replicas <= self.max_replicas:
+            yield issue(
+                "replicas",
+                f"must be between minReplicas ({self.min_replicas}) and maxReplicas ({self.max_replicas})",
+                self.replicas,
+            )
+        if self.pool is None and self.gpus_per_worker > 0:
+            yield issue("pool", "is required when gpusPerWorker > 0: name the GPU pool the workers run on")
+        if self.pool is not None and self.gpus_per_worker == 0:
+            yield issue("gpusPerWorker", "must be >= 1 for a group on a GPU pool", 0)
+        yield from _shm_issues(self.shm_size, self.memory)
+
+
+class RayClusterSpec(ConfigModel):
+    namespace: DnsLabel
+    ray_version: str = Field(default=RAY_VERSION, pattern=r"^[0-9]+\.[0-9]+\.[0-9]+$")
+    image: str | None = None  # default rayproject/ray:<rayVersion>-py311
+    gpu_image: str | None = None  # default rayproject/ray:<rayVersion>-py311-gpu
+    enable_in_tree_autoscaling: bool = True
+    idle_timeout_seconds: NonNegativeInt = 60
+    queue: DnsLabel | None = None  # a Kueue LocalQueue in ``namespace``
+    head: RayHead = Field(default_factory=RayHead)
+    worker_groups: dict[DnsLabel, WorkerGroup] = Field(default_factory=dict)
+    gcs_fault_tolerance: GcsFaultTolerance = Field(default_factory=GcsFaultTolerance)
+
+    def images(self) -> tuple[str, str]:
+        """(CPU image, GPU image) for this cluster."""
+        base = f"{RAY_REPOSITORY}:{self.ray_version}-{RAY_PYTHON}"
+        return self.image or base, self.gpu_image or f"{base}-gpu"
+
+    def issues(self) -> Iterator[ConfigIssue]:
+        for key, image in (("image", self.image), ("gpuImage", self.gpu_image)):
+            if image is not None and image_ray_version(image) != self.ray_version:
+                yield issue(
+                    key,
+                    f"image tag must start with rayVersion '{self.ray_version}-' "
+                    "(the head and workers must run the Ray version KubeRay is told)",
+                    image,
+                )
+        if self.queue is not None and self.enable_in_tree_autoscaling:
+            yield issue(
+                "enableInTreeAutoscaling",
+                "must be false when queue is set: Kueue admits a RayCluster at a fixed size",
+                True,
+            )
+
+
+def image_ray_version(image: str) -> str:
+    """The Ray version an image tag starts with ("rayproject/ray:2.52.0-py311" -> "2.52.0")."""
+    tag = image.rpartition(":")[2] if ":" in image.rpartition("/")[2] else ""
+    return tag.split("-", 1)[0]
+
+
+def _shm_issues(shm_size: str, memory: str) -> Iterator[ConfigIssue]:
+    if parse_quantity(shm_size) > parse_quantity(memory):
+        yield issue(
+            "shmSize",
+            f"must be <= memory ({memory}): a memory-backed /dev/shm counts against the memory limit",
+            shm_size,
+        )
+
+
+def raycluster_pool_issues(
+    spec: RayClusterSpec, pools: Mapping[str, GpuPool]
+) -> Iterator[ConfigIssue]:
+    """Worker groups naming unknown pools, or asking for more GPUs than a pool's node has.
+
+    Paths are relative to the cluster (``workerGroups.<group>.pool``)."""
+    for group_name, group in spec.worker_groups.items():
+        if group.pool is None:
+            continue
+        pool = pools.get(group.pool)
+        if pool is None:
+            known = ", ".join(sorted(pools)) or "none"
+            yield issue(f"workerGroups.{group_name}.pool", f"unknown GPU pool; known pools: {known}",
+                        group.pool)
+        elif group.gpus_per_worker > pool.gpu.count:
+            yield issue(
+                f"workerGroups.{group_name}.gpusPerWorker",
+                f"must be <= {pool.gpu.count}, the GPUs per node of pool '{group.pool}'",
+                group.gpus_per_worker,
+            )
+
+
+# --- rendering (pure) -------------------------------------------------------------------------
+
+
+def _container(name: str, image: str, cpu: str, memory: str, gpus: int) -> dict[str, Any]:
+    resources: dict[str, str] = {"cpu": cpu, "memory": memory}
+    if gpus:
+        resources[GPU_RESOURCE] = str(gpus)
+    return {
+        "name": name,
+        "image": image,
+        "resources": {"requests": dict(resources), "limits": dict(resources)},
+        "securityContext": {
+            "allowPrivilegeEscalation": False,
+            "capabilities": {"drop": ["ALL"]},
+            "runAsNonRoot": True,
+            "runAsUser": RAY_UID,
+        },
+        "volumeMounts": [{"name": "dshm", "mountPath": "/dev/shm"}],
+    }
+
+
+def _pod_template(
+    container: dict[str, Any], shm_size: str, scheduling: tuple[dict[str, str], list[dict[str, Any]]] | None
+) -> dict[str, Any]:
+    spec: dict[str, Any] = {
+        "securityContext": {"runAsNonRoot": True, "seccompProfile": {"type": "RuntimeDefault"}},
+        "containers": [container],
+        "volumes": [{"name": "dshm", "emptyDir": {"medium": "Memory", "sizeLimit": shm_size}}],
+    }
+    if scheduling is not None:
+        spec["nodeSelector"], spec["tolerations"] = scheduling
+    return {"spec": spec}
+
+
+def render_raycluster(
+    cluster_name: str, spec: RayClusterSpec, pools: Mapping[str, GpuPool], labels: Mapping[str, str] = ()
+) -> dict[str, Any]:
+    """The RayCluster manifest; ``pools`` must hold every pool the worker groups name."""
+    cpu_image, gpu_image = spec.images()
+    head_params = {"dashboard-host": "0.0.0.0"}
+    if not spec.head.schedulable:
+        head_params["num-cpus"] = "0"
+    head = _container("ray-head", cpu_image, spec.head.cpu, spec.head.memory, 0)
+    workers = []
+    for group_name, group in spec.worker_groups.items():
+        scheduling = None
+        if group.pool is not None:
+            placed = pool_scheduling(group.pool, pools[group.pool])
+            scheduling = (placed.node_selector, placed.tolerations)
+        image = gpu_image if group.gpus_per_worker else cpu_image
+        container = _container("ray-worker", image, group.cpu, group.memory, group.gpus_per_worker)
+        workers.append({
+            "groupName": group_name,
+            "replicas": group.min_replicas if group.replicas is None else group.replicas,
+            "minReplicas": group.min_replicas,
+            "maxReplicas": group.max_replicas,
+            "rayStartParams": {},
+            "template": _pod_template(container, group.shm_size, scheduling),
+        })
+    body: dict[str, Any] = {
+        "rayVersion": spec.ray_version,
+        "enableInTreeAutoscaling": spec.enable_in_tree_autoscaling,
+        "headGroupSpec": {
+            "rayStartParams": head_params,
+            "template": _pod_template(head, spec.head.shm_size, None),
+        },
+        "workerGroupSpecs": workers,
+    }
+    if spec.enable_in_tree_autoscaling:
+        body["autoscalerOptions"] = {
+            "upscalingMode": "Default",
+            "idleTimeoutSeconds": spec.idle_timeout_seconds,
+            "resources": {"requests": {"cpu": "500m", "memory": "512Mi"},
+                          "limits": {"cpu": "500m", "memory": "512Mi"}},
+            "securityContext": {"allowPrivilegeEscalation": False, "capabilities": {"drop": ["ALL"]},
+                                "runAsNonRoot": True, "runAsUser": RAY_UID},
+        }
+    ft = spec.gcs_fault_tolerance
+    if ft.enabled:
+        options: dict[str, Any] = {"redisAddress": ft.redis_address}
+        if ft.redis_password_secret is not None:
+            ref = ft.redis_password_secret
+            options["redisPassword"] = {"valueFrom": {"secretKeyRef": {"name": ref.name, "key": ref.key}}}
+        if ft.external_storage_namespace is not None:
+            options["externalStorageNamespace"] = ft.external_storage_namespace
+        body["gcsFaultToleranceOptions"] = options
+    metadata_labels = {**MANAGED_BY_LABELS, **dict(labels)}
+    if spec.queue is not None:
+        metadata_labels[QUEUE_LABEL] = spec.queue
+    return {
+        "apiVersion": "ray.io/v1",
+        "kind": "RayCluster",
+        "metadata": {"name": cluster_name, "namespace": spec.namespace, "labels": metadata_labels},
+        "spec": body,
+    }
+
+
+class RayCluster(pulumi.ComponentResource):
+    """One RayCluster custom resource (the KubeRay operator must be installed first)."""
+
+    def __init__(
+        self,
+        name: str,
+        cluster_name: str,
+        spec: RayClusterSpec,
+        pools: Mapping[str, GpuPool],
+        opts: pulumi.ResourceOptions | None = None,
+        depends_on: list[pulumi.Resource] | None = None,
+    ):
+        super().__init__(RAYCLUSTER_TYPE, name, None, opts)
+        manifest = render_raycluster(cluster_name, spec, pools)
+        self.cluster = k8s.apiextensions.CustomResource(
+            child_name(name, "raycluster"),
+            api_version=manifest["apiVersion"],
+            kind=manifest["kind"],
+            metadata=manifest["metadata"],
+            spec=manifest["spec"],
+            opts=pulumi.ResourceOptions(parent=self, depends_on=list(depends_on or [])),
+        )
+        self.register_outputs({})

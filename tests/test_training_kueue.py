@@ -1,0 +1,113 @@
+"""KubeRay and Kueue installs, flavors per pool, queue wiring LocalQueue -> ClusterQueue -> flavors."""
+
+import pulumi
+import yaml
+
+from components.config import validate_model
+from components.core.pools import GpuPool
+from components.plan.model import helm_release_manifest
+from components.training.kuberay import KubeRayConfig, KubeRayOperator, kuberay_values
+from components.training.kueue import Kueue, KueueConfig, kueue_values
+from components.training.teams import TeamConfig
+
+RELEASE = "kubernetes:helm.sh/v3:Release"
+CR = "kubernetes:kueue.x-k8s.io/v1beta1:"
+POOLS = {
+    "train": GpuPool.model_validate({"role": "training", "gpu": {"model": "h100-80gb", "count": 8},
+                                     "maxSize": 4}),
+    "infer": GpuPool.model_validate({"role": "inference", "gpu": {"model": "l4", "count": 1},
+                                     "taints": [{"key": "dedicated", "value": "infer"}]}),
+}
+TEAMS = {
+    "ml": validate_model(TeamConfig, {"gpuQuota": 16, "cpuQuota": "128", "memoryQuota": "1Ti",
+                                      "gpuPools": {"train": 16}}),
+    "cv": validate_model(TeamConfig, {"gpuQuota": 4, "gpuPools": {"train": 2, "infer": 1}}),
+}
+
+
+def test_kuberay_values_and_release(run_component, conformance):
+    config = KubeRayConfig()
+    plan = run_component(lambda: KubeRayOperator("kuberay", config, pulumi.ResourceOptions()))
+    release = helm_release_manifest(plan.one(RELEASE, "kuberay-chart"))
+    assert release == {
+        "release": "kuberay-operator", "repository": "https://ray-project.github.io/kuberay-helm/",
+        "chart": "kuberay-operator", "version": "1.7.0", "namespace": "ray-system",
+        "values": {"replicas": 1, "leaderElectionEnabled": True,
+                   "resources": {"limits": {"cpu": "100m", "memory": "512Mi"}},
+                   "metrics": {"enabled": True, "serviceMonitor": {"enabled": False}}},
+    }
+    ns = plan.one("kubernetes:core/v1:Namespace", "kuberay-ns")
+    assert ns.inputs["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == "restricted"
+    assert plan.one(RELEASE, "kuberay-chart").dependencies == [ns.urn]
+    conformance.assert_conformant(conformance.validate_helm_values("kuberay-operator", release["values"]))
+    conformance.assert_conformant(conformance.validate_all(plan.kubernetes_objects()))
+
+
+def test_kuberay_overrides_merge_last(conformance):
+    values = kuberay_values(KubeRayConfig(values_overrides={"metrics": {"enabled": False}}))
+    assert values["metrics"] == {"enabled": False, "serviceMonitor": {"enabled": False}}
+    conformance.assert_conformant(conformance.validate_helm_values("kuberay-operator", values))
+
+
+def test_kueue_values_enable_the_training_integrations(conformance):
+    values = kueue_values(KueueConfig())
+    conformance.assert_conformant(conformance.validate_helm_values("kueue", values))
+    assert values["controllerManager"]["manager"]["image"] == {
+        "repository": "registry.k8s.io/kueue/kueue", "tag": "v0.19.2", "pullPolicy": "IfNotPresent"}
+    manager = yaml.safe_load(values["managerConfig"]["controllerManagerConfigYaml"])
+    assert manager["apiVersion"] == "config.kueue.x-k8s.io/v1beta2"
+    assert manager["integrations"] == {"frameworks": [
+        "batch/job", "ray.io/raycluster", "ray.io/rayjob", "kubeflow.org/pytorchjob",
+        "kubeflow.org/mpijob", "trainer.kubeflow.org/trainjob"]}
+    assert manager["manageJobsWithoutQueueName"] is False
+
+
+def _kueue_plan(run_component):
+    return run_component(lambda: Kueue("kueue", KueueConfig(), POOLS, TEAMS, pulumi.ResourceOptions()))
+
+
+def test_one_flavor_per_pool_from_its_label_and_taints(run_component):
+    plan = _kueue_plan(run_component)
+    train = plan.one(CR + "ResourceFlavor", "kueue-flavor-train").inputs
+    assert train["metadata"]["name"] == "train"
+    assert train["spec"] == {
+        "nodeLabels": {"gpu-platform.io/pool": "train"},
+        "tolerations": [{"key": "nvidia.com/gpu", "operator": "Equal", "value": "true",
+                         "effect": "NoSchedule"}],
+    }
+    infer = plan.one(CR + "ResourceFlavor", "kueue-flavor-infer").inputs
+    assert infer["spec"]["tolerations"] == [
+        {"key": "dedicated", "operator": "Equal", "value": "infer", "effect": "NoSchedule"}]
+    assert plan.one(CR + "ResourceFlavor", "kueue-flavor-cpu").inputs["spec"] == {}
+
+
+def test_queue_wiring_local_queue_to_cluster_queue_to_flavors(run_component, conformance):
+    plan = _kueue_plan(run_component)
+    local = plan.one(CR + "LocalQueue", "kueue-cv-localqueue")
+    assert local.inputs["metadata"]["namespace"] == "cv"
+    assert local.inputs["spec"] == {"clusterQueue": "cv"}
+    cq = plan.one(CR + "ClusterQueue", "kueue-cv-clusterqueue")
+    assert local.dependencies == [cq.urn]
+    assert cq.inputs["metadata"]["name"] == "cv"
+    assert cq.inputs["spec"] == {
+        "cohort": "gpu-platform",
+        "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "cv"}},
+        "queueingStrategy": "BestEffortFIFO",
+        "resourceGroups": [
+            {"coveredResources": ["cpu", "memory"],
+             "flavors": [{"name": "cpu", "resources": [{"name": "cpu", "nominalQuota": "64"},
+                                                       {"name": "memory", "nominalQuota": "256Gi"}]}]},
+            {"coveredResources": ["nvidia.com/gpu"],
+             "flavors": [{"name": "train", "resources": [{"name": "nvidia.com/gpu", "nominalQuota": 2}]},
+                         {"name": "infer", "resources": [{"name": "nvidia.com/gpu", "nominalQuota": 1}]}]},
+        ],
+        "preemption": {"reclaimWithinCohort": "Any", "withinClusterQueue": "LowerPriority"},
+    }
+    flavor_names = {r.inputs["metadata"]["name"]: r.urn for r in plan.find(CR + "ResourceFlavor")}
+    release = plan.one(RELEASE, "kueue-chart")
+    assert set(cq.dependencies) == {release.urn, *flavor_names.values()}
+    ml = plan.one(CR + "ClusterQueue", "kueue-ml-clusterqueue").inputs["spec"]
+    assert ml["resourceGroups"][1]["flavors"] == [
+        {"name": "train", "resources": [{"name": "nvidia.com/gpu", "nominalQuota": 16}]}]
+    conformance.assert_conformant(conformance.validate_all(plan.kubernetes_objects()))
+    assert helm_release_manifest(release)["namespace"] == "kueue-system"

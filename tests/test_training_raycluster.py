@@ -1,0 +1,175 @@
+"""RayCluster rendering: GPU workers on their pool, requests == limits, /dev/shm, GCS FT, errors."""
+
+import pulumi
+import pytest
+
+from components.config import ConfigError, validate_model
+from components.core.pools import GpuPool
+from components.training.raycluster import (
+    RayCluster,
+    RayClusterSpec,
+    image_ray_version,
+    raycluster_pool_issues,
+    render_raycluster,
+)
+from components.versions import RAY_IMAGE, RAY_VERSION
+
+POOLS = {
+    "train": GpuPool.model_validate(
+        {"role": "training", "gpu": {"model": "h100-80gb", "count": 8}, "maxSize": 4,
+         "taints": [{"key": "nvidia.com/gpu", "value": "true", "effect": "NoSchedule"},
+                    {"key": "team", "value": "ml", "effect": "NoExecute"}]}
+    ),
+}
+SPEC = {
+    "namespace": "ml",
+    "head": {"cpu": "2", "memory": "8Gi", "shmSize": "2Gi"},
+    "workerGroups": {
+        "gpu": {"pool": "train", "gpusPerWorker": 8, "minReplicas": 0, "maxReplicas": 4,
+                "cpu": "64", "memory": "512Gi", "shmSize": "64Gi"},
+        "cpu": {"minReplicas": 1, "maxReplicas": 10},
+    },
+}
+
+
+def spec(**changes):
+    return validate_model(RayClusterSpec, {**SPEC, **changes})
+
+
+def test_gpu_workers_run_on_their_pool_with_exact_scheduling():
+    rendered = render_raycluster("demo", spec(), POOLS)
+    gpu, cpu = rendered["spec"]["workerGroupSpecs"]
+    assert gpu["groupName"] == "gpu"
+    assert gpu["template"]["spec"]["nodeSelector"] == {"gpu-platform.io/pool": "train"}
+    assert gpu["template"]["spec"]["tolerations"] == [
+        {"key": "nvidia.com/gpu", "operator": "Equal", "value": "true", "effect": "NoSchedule"},
+        {"key": "team", "operator": "Equal", "value": "ml", "effect": "NoExecute"},
+    ]
+    assert "nodeSelector" not in cpu["template"]["spec"]
+    assert "tolerations" not in cpu["template"]["spec"]
+    assert (gpu["minReplicas"], gpu["maxReplicas"], gpu["replicas"]) == (0, 4, 0)
+    assert (cpu["minReplicas"], cpu["maxReplicas"], cpu["replicas"]) == (1, 10, 1)
+
+
+def test_requests_equal_limits_and_shm_is_memory_backed():
+    rendered = render_raycluster("demo", spec(), POOLS)
+    gpu, cpu = rendered["spec"]["workerGroupSpecs"]
+    container = gpu["template"]["spec"]["containers"][0]
+    expected = {"cpu": "64", "memory": "512Gi", "nvidia.com/gpu": "8"}
+    assert container["resources"] == {"requests": expected, "limits": expected}
+    assert container["volumeMounts"] == [{"name": "dshm", "mountPath": "/dev/shm"}]
+    assert gpu["template"]["spec"]["volumes"] == [
+        {"name": "dshm", "emptyDir": {"medium": "Memory", "sizeLimit": "64Gi"}}
+    ]
+    cpu_container = cpu["template"]["spec"]["containers"][0]
+    assert cpu_container["resources"]["limits"] == {"cpu": "4", "memory": "16Gi"}
+    assert cpu["template"]["spec"]["volumes"][0]["emptyDir"]["sizeLimit"] == "4Gi"
+
+
+def test_images_follow_ray_version_and_security_is_non_root():
+    rendered = render_raycluster("demo", spec(), POOLS)
+    head = rendered["spec"]["headGroupSpec"]
+    gpu, cpu = rendered["spec"]["workerGroupSpecs"]
+    assert rendered["spec"]["rayVersion"] == RAY_VERSION
+    assert head["template"]["spec"]["containers"][0]["image"] == f"rayproject/ray:{RAY_VERSION}-py311"
+    assert gpu["template"]["spec"]["containers"][0]["image"] == f"rayproject/ray:{RAY_VERSION}-py311-gpu"
+    assert cpu["template"]["spec"]["containers"][0]["image"] == RAY_IMAGE
+    assert head["rayStartParams"] == {"dashboard-host": "0.0.0.0", "num-cpus": "0"}
+    assert gpu["template"]["spec"]["containers"][0]["securityContext"] == {
+        "allowPrivilegeEscalation": False, "capabilities": {"drop": ["ALL"]},
+        "runAsNonRoot": True, "runAsUser": 1000,
+    }
+    assert gpu["template"]["spec"]["securityContext"] == {
+        "runAsNonRoot": True, "seccompProfile": {"type": "RuntimeDefault"}}
+
+
+def test_pinned_ray_image_agrees_with_pinned_ray_version():
+    assert image_ray_version(RAY_IMAGE) == RAY_VERSION
+    assert image_ray_version("registry.local:5000/ray:2.40.0-py311") == "2.40.0"
+
+
+def test_autoscaling_options_are_rendered():
+    rendered = render_raycluster("demo", spec(idleTimeoutSeconds=120), POOLS)
+    assert rendered["spec"]["enableInTreeAutoscaling"] is True
+    options = rendered["spec"]["autoscalerOptions"]
+    assert (options["upscalingMode"], options["idleTimeoutSeconds"]) == ("Default", 120)
+    assert options["resources"]["requests"] == options["resources"]["limits"]
+    fixed = render_raycluster("demo", spec(enableInTreeAutoscaling=False), POOLS)
+    assert "autoscalerOptions" not in fixed["spec"]
+
+
+def test_gcs_fault_tolerance_takes_the_redis_password_from_a_secret():
+    ft = {"enabled": True, "redisAddress": "redis.ml:6379",
+          "redisPasswordSecret": {"name": "ray-redis", "key": "password"}}
+    rendered = render_raycluster("demo", spec(gcsFaultTolerance=ft), POOLS)
+    assert rendered["spec"]["gcsFaultToleranceOptions"] == {
+        "redisAddress": "redis.ml:6379",
+        "redisPassword": {"valueFrom": {"secretKeyRef": {"name": "ray-redis", "key": "password"}}},
+    }
+    assert "gcsFaultToleranceOptions" not in render_raycluster("demo", spec(), POOLS)["spec"]
+
+
+def test_inline_redis_password_is_rejected():
+    with pytest.raises(ConfigError) as err:
+        spec(gcsFaultTolerance={"enabled": True, "redisAddress": "r:6379", "redisPassword": "hunter2"})
+    expected = "gcsFaultTolerance.redisPassword: unknown key; did you mean 'redisPasswordSecret'?"
+    assert expected in str(err.value)
+
+
+def test_rendered_clusters_conform_to_the_upstream_crd(conformance):
+    ft = {"enabled": True, "redisAddress": "redis.ml:6379",
+          "redisPasswordSecret": {"name": "ray-redis", "key": "password"}}
+    for variant in (spec(), spec(gcsFaultTolerance=ft, enableInTreeAutoscaling=False, queue="ml")):
+        conformance.assert_conformant(conformance.validate_object(render_raycluster("demo", variant, POOLS)))
+
+
+def test_unknown_pool_and_too_many_gpus_name_the_path():
+    bad = spec(workerGroups={"gpu": {"pool": "trian", "gpusPerWorker": 1},
+                             "big": {"pool": "train", "gpusPerWorker": 16}})
+    assert [str(i) for i in raycluster_pool_issues(bad, POOLS)] == [
+        'workerGroups.gpu.pool: unknown GPU pool; known pools: train (got "trian")',
+        "workerGroups.big.gpusPerWorker: must be <= 8, the GPUs per node of pool 'train' (got 16)",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"workerGroups": {"g": {"minReplicas": 3, "maxReplicas": 2}}},
+         "workerGroups.g.minReplicas: must be <= maxReplicas (2) (got 3)"),
+        ({"workerGroups": {"g": {"gpusPerWorker": 1}}},
+         "workerGroups.g.pool: is required when gpusPerWorker > 0: name the GPU pool the workers run on"),
+        ({"workerGroups": {"g": {"pool": "train"}}},
+         "workerGroups.g.gpusPerWorker: must be >= 1 for a group on a GPU pool (got 0)"),
+        ({"workerGroups": {"g": {"memory": "4Gi", "shmSize": "8Gi"}}},
+         "workerGroups.g.shmSize: must be <= memory (4Gi): a memory-backed /dev/shm counts against the "
+         'memory limit (got "8Gi")'),
+        ({"image": "rayproject/ray:2.9.0-py310"},
+         f"image: image tag must start with rayVersion '{RAY_VERSION}-' (the head and workers must run "
+         'the Ray version KubeRay is told) (got "rayproject/ray:2.9.0-py310")'),
+        ({"queue": "ml"},
+         "enableInTreeAutoscaling: must be false when queue is set: Kueue admits a RayCluster at a "
+         "fixed size (got true)"),
+        ({"gcsFaultTolerance": {"enabled": True}},
+         "gcsFaultTolerance.redisAddress: is required when enabled is true (host:port of Redis)"),
+        ({"head": {"cpu": "two"}},
+         "head.cpu: must be a Kubernetes quantity such as '500m', '8', '16Gi' or '1G' (got \"two\")"),
+    ],
+)
+def test_bad_specs_fail_with_exact_messages(changes, message):
+    with pytest.raises(ConfigError) as err:
+        spec(**changes)
+    assert str(err.value).splitlines()[1:] == [f"  - {message}"]
+
+
+def test_component_registers_one_custom_resource(run_component, conformance):
+    def program():
+        RayCluster("ray-demo", "demo", spec(), POOLS, pulumi.ResourceOptions())
+
+    plan = run_component(program)
+    component = plan.one("gpu-platform:training:RayCluster", "ray-demo")
+    resource = plan.one("kubernetes:ray.io/v1:RayCluster", "ray-demo-raycluster")
+    assert resource.parent == component.urn
+    (manifest,) = plan.kubernetes_objects()
+    assert manifest == render_raycluster("demo", spec(), POOLS)
+    conformance.assert_conformant(conformance.validate_object(manifest))
