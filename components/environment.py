@@ -12,26 +12,54 @@ from collections.abc import Iterator
 import pulumi
 from pydantic import Field
 
+from components.aws import AwsConfig, check_aws_pools, driver_preinstalled
 from components.config import ConfigError, ConfigIssue, ConfigModel, validate_model
+from components.config.errors import issue
 from components.config.loader import read_namespace
 from components.core.cluster import ClusterConfig
 from components.core.names import DnsLabel
 from components.core.pools import GpuPool
 from components.gpu.alerts import GpuAlertsConfig
 from components.gpu.operator import GpuOperatorConfig
+from components.serving import ServingConfig, check_serving_pools
 from components.training import TrainingConfig, training_pool_issues
 
 
 class EnvironmentConfig(ConfigModel):
     cluster: ClusterConfig
+    aws: AwsConfig | None = None
     gpu_pools: dict[DnsLabel, GpuPool] = Field(default_factory=dict)
     gpu_operator: GpuOperatorConfig = Field(default_factory=GpuOperatorConfig)
     gpu_alerts: GpuAlertsConfig = Field(default_factory=GpuAlertsConfig)
     training: TrainingConfig = Field(default_factory=TrainingConfig)
+    serving: ServingConfig = Field(default_factory=ServingConfig)
 
     def issues(self) -> Iterator[ConfigIssue]:
-        """Checks across components: references to pools, capacities."""
+        """Checks across components: references to pools, capacities, driver ownership."""
+        yield from self._aws_issues()
         yield from training_pool_issues(self.training, self.gpu_pools)
+        yield from check_serving_pools(self.serving, self.gpu_pools)
+
+    def _aws_issues(self) -> Iterator[ConfigIssue]:
+        if self.cluster.kind == "eks" and self.aws is None:
+            yield issue("aws", "is required when cluster.kind is 'eks' (the cluster and node groups)")
+        if self.cluster.kind == "existing" and self.aws is not None:
+            yield issue("aws", "creates an EKS cluster; set cluster.kind to 'eks' or remove 'aws'")
+        if self.aws is None:
+            return
+        yield from check_aws_pools(self.gpu_pools, self.aws)
+        for name, aws_pool in self.aws.node_pools.items():
+            pool = self.gpu_pools.get(name)
+            if pool is None:
+                continue
+            expected = "preinstalled" if driver_preinstalled(aws_pool.ami_type) else "operator"
+            if pool.driver != expected:
+                yield issue(
+                    f"gpuPools.{name}.driver",
+                    f"must be '{expected}': aws.nodePools.{name}.amiType {aws_pool.ami_type} "
+                    f"{'ships' if expected == 'preinstalled' else 'does not ship'} the NVIDIA driver",
+                    pool.driver,
+                )
 
 
 def load_environment(namespace: str | None = None) -> EnvironmentConfig:

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import pulumi
 
+from components.aws import build_aws, build_aws_addons
 from components.core.cluster import kubernetes_provider
 from components.core.names import child_name
 from components.environment import EnvironmentConfig
 from components.gpu.alerts import GpuAlerts
 from components.gpu.operator import GpuOperator
+from components.serving import build_serving
 from components.training import build_training
 
 PLATFORM_TYPE = "gpu-platform:index:Platform"
@@ -26,11 +28,24 @@ class GpuPlatform(pulumi.ComponentResource):
     ):
         super().__init__(PLATFORM_TYPE, name, None, opts)
         self.env = env
+        self.compute = None
+        if env.aws is not None:
+            self.compute = build_aws(
+                child_name(name, "aws"), env.aws, env.gpu_pools, pulumi.ResourceOptions(parent=self)
+            )
         self.kubernetes = kubernetes_provider(
-            child_name(name, "k8s"), env.cluster, pulumi.ResourceOptions(parent=self)
+            child_name(name, "k8s"),
+            env.cluster,
+            pulumi.ResourceOptions(parent=self),
+            kubeconfig=self.compute.kubeconfig if self.compute else None,
         )
         # Every component talks to the cluster through this provider, inherited from here.
         on_cluster = pulumi.ResourceOptions(parent=self, providers={"kubernetes": self.kubernetes})
+        self.aws_addons = None
+        if self.compute is not None and env.aws is not None:
+            self.aws_addons = build_aws_addons(
+                child_name(name, "aws"), env.aws, env.gpu_pools, self.compute, on_cluster
+            )
         self.gpu_operator = None
         if env.gpu_operator.enabled:
             self.gpu_operator = GpuOperator(
@@ -44,5 +59,14 @@ class GpuPlatform(pulumi.ComponentResource):
         )
         self.training = build_training(
             child_name(name, "training"), env.training, env.gpu_pools, on_cluster
+        )
+        workload_identity = {}
+        if self.compute is not None:
+            workload_identity = {
+                "oidc_provider_arn": self.compute.oidc_provider_arn,
+                "oidc_provider_url": self.compute.oidc_provider_url,
+            }
+        self.serving = build_serving(
+            child_name(name, "serving"), env.serving, env.gpu_pools, on_cluster, **workload_identity
         )
         self.register_outputs({"gpuPools": sorted(env.gpu_pools)})

@@ -533,19 +533,25 @@ def test_map_where_upstream_has_a_scalar_fails(checker: Conformance) -> None:
 
 def test_list_items_are_checked_against_the_first_upstream_item(checker: Conformance) -> None:
     values = {
-        "daemonsets": {
+        "operator": {
             "tolerations": [{"key": "nvidia.com/gpu", "operator": "Exists", "efect": "NoSchedule"}]
         },
         "driver": {"env": [{"name": "A", "value": "b"}]},  # upstream: an empty list
     }
     assert checker.validate_helm_values("gpu-operator", values) == [
-        "helm/gpu-operator: daemonsets.tolerations[0].efect: not a key of the chart's values.yaml "
+        "helm/gpu-operator: operator.tolerations[0].efect: not a key of the chart's values.yaml "
         "(did you mean 'effect'?)"
     ]
     covered = checker.validate_helm_values(
-        "gpu-operator", values, free_form=["daemonsets.tolerations"]
+        "gpu-operator", values, free_form=["operator.tolerations"]
     )
     assert covered == []
+
+
+def test_known_free_form_paths_apply_to_every_check(checker: Conformance) -> None:
+    # daemonsets.tolerations is declared free-form for gpu-operator (KNOWN_FREE_FORM)
+    values = {"daemonsets": {"tolerations": [{"key": "a", "value": "b", "effect": "NoSchedule"}]}}
+    assert checker.validate_helm_values("gpu-operator", values) == []
 
 
 def test_missing_chart_fails(checker: Conformance) -> None:

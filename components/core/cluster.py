@@ -2,36 +2,49 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Literal
 
 import pulumi
 import pulumi_kubernetes as k8s
 from pydantic import Field
 
-from components.config import ConfigModel
+from components.config import ConfigIssue, ConfigModel
+from components.config.errors import issue
 
 
-class ExistingCluster(ConfigModel):
-    """A cluster created elsewhere (on-prem, or an EKS cluster another stack owns).
+class ClusterConfig(ConfigModel):
+    """Which cluster the environment runs on.
 
-    ``kubeconfig`` is a path; when omitted the provider uses ``$KUBECONFIG`` or
-    ``~/.kube/config`` as kubectl does. The kubeconfig's content is never put in the plan.
+    ``kind: eks``: the library creates an EKS cluster from the ``aws`` config key and talks to it
+    with the kubeconfig it builds. ``kind: existing``: a cluster created elsewhere (on-prem, or
+    one another stack owns); ``kubeconfig`` is a path (default ``$KUBECONFIG`` or
+    ``~/.kube/config``, as kubectl) and ``context`` picks one of its contexts. A kubeconfig's
+    content is never put in the plan.
     """
 
-    kind: Literal["existing"] = "existing"
+    kind: Literal["existing", "eks"] = "existing"
     kubeconfig: str | None = Field(default=None, min_length=1)
     context: str | None = Field(default=None, min_length=1)
 
-
-ClusterConfig = ExistingCluster
+    def issues(self) -> Iterator[ConfigIssue]:
+        if self.kind == "eks":
+            for key, value in (("kubeconfig", self.kubeconfig), ("context", self.context)):
+                if value is not None:
+                    yield issue(key, "applies only to kind 'existing'; remove it for 'eks'", value)
 
 
 def kubernetes_provider(
-    name: str, cluster: ExistingCluster, opts: pulumi.ResourceOptions | None = None
+    name: str,
+    cluster: ClusterConfig,
+    opts: pulumi.ResourceOptions | None = None,
+    *,
+    kubeconfig: pulumi.Input[str] | None = None,
 ) -> k8s.Provider:
+    """The provider every component uses; ``kubeconfig`` (content) comes from a created cluster."""
     return k8s.Provider(
         name,
-        kubeconfig=cluster.kubeconfig,
+        kubeconfig=kubeconfig if kubeconfig is not None else cluster.kubeconfig,
         context=cluster.context,
         opts=opts,
     )

@@ -1,0 +1,86 @@
+"""GPU compute on AWS: an EKS cluster, one managed node group per GPU pool, EFA and IRSA.
+
+Two steps, because the Kubernetes provider is built by the caller from the cluster's kubeconfig:
+
+1. ``build_aws(name, config, pools, opts, region=...)`` -> ``AwsCompute`` (cluster, pools,
+   ``kubeconfig`` secret Output, ``oidc_provider_arn``/``oidc_provider_url`` for workload roles);
+2. ``build_aws_addons(name, config, pools, compute, opts)`` with ``opts`` carrying that provider.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import pulumi
+
+from components.aws.addons import AwsAddons
+from components.aws.config import AwsConfig, AwsNodePool, check_aws_pools, driver_preinstalled
+from components.aws.eks_cluster import EksCluster
+from components.aws.node_pool import GpuNodePool
+from components.config import ConfigError
+from components.config.errors import issue
+from components.core.names import child_name
+from components.core.pools import GpuPool
+
+
+@dataclass
+class AwsCompute:
+    cluster: EksCluster
+    pools: dict[str, GpuNodePool]
+    kubeconfig: pulumi.Output[str]
+    oidc_provider_arn: pulumi.Output[str]
+    oidc_provider_url: pulumi.Output[str]
+    region: str
+
+
+def build_aws(
+    name: str,
+    config: AwsConfig,
+    pools: Mapping[str, GpuPool],
+    opts: pulumi.ResourceOptions,
+    *,
+    region: str | None = None,
+) -> AwsCompute:
+    """The EKS cluster and a node group per pool; region defaults to the stack's ``aws:region``."""
+    region = region or pulumi.Config("aws").get("region")
+    problems = check_aws_pools(pools, config)
+    if not region:
+        problems.append(issue("aws:region", "is required for the AWS compute layer"))
+    if problems:
+        raise ConfigError(problems)
+    cluster = EksCluster(child_name(name, "eks"), config.cluster, region=region, opts=opts)
+    node_pools = {
+        pool_name: GpuNodePool(
+            child_name(name, f"pool-{pool_name}"), pool_name, pools[pool_name], aws_pool,
+            cluster, opts=opts)
+        for pool_name, aws_pool in config.node_pools.items()
+    }
+    return AwsCompute(cluster, node_pools, cluster.kubeconfig, cluster.oidc_provider_arn,
+                      cluster.oidc_provider_url, region)
+
+
+def build_aws_addons(
+    name: str,
+    config: AwsConfig,
+    pools: Mapping[str, GpuPool],
+    compute: AwsCompute,
+    opts: pulumi.ResourceOptions,
+) -> AwsAddons:
+    """Cluster-autoscaler and EFA device plugin; ``opts`` carries the EKS Kubernetes provider."""
+    return AwsAddons(
+        child_name(name, "addons"), config, pools, region=compute.region,
+        oidc_provider_arn=compute.oidc_provider_arn, oidc_provider_url=compute.oidc_provider_url,
+        opts=opts,
+        depends_on=[compute.cluster.system_pool])
+
+
+__all__ = [
+    "AwsCompute",
+    "AwsConfig",
+    "AwsNodePool",
+    "build_aws",
+    "build_aws_addons",
+    "check_aws_pools",
+    "driver_preinstalled",
+]

@@ -1,0 +1,230 @@
+"""``EksCluster``: VPC (or given subnets), the EKS control plane, IRSA and a CPU system pool."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+
+from components.aws.cidrs import zone_subnets
+from components.aws.config import CONTROL_PLANE_LOGS, EksClusterConfig
+from components.aws.launch import metadata_options, root_block_device
+from components.core.names import LABEL_PREFIX, child_name
+from components.versions import EKS_ADDON_VERSIONS
+
+CLUSTER_TYPE = "gpu-platform:aws:EksCluster"
+SYSTEM_LABEL = f"{LABEL_PREFIX}/node-class"
+MANAGED_POLICY = "arn:aws:iam::aws:policy/"
+CLUSTER_POLICIES = ("AmazonEKSClusterPolicy",)
+NODE_POLICIES = (
+    "AmazonEKSWorkerNodePolicy",
+    "AmazonEC2ContainerRegistryReadOnly",
+    "AmazonEKS_CNI_Policy",
+)
+
+
+def assume_role_policy(service: str) -> str:
+    return json.dumps({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Effect": "Allow",
+            "Principal": {"Service": service},
+            "Action": ["sts:AssumeRole", "sts:TagSession"] if service.startswith("eks") else
+            "sts:AssumeRole",
+        }],
+    })
+
+
+def render_kubeconfig(cluster_name: str, endpoint: str, ca_data: str, region: str) -> str:
+    """A kubeconfig that authenticates with ``aws eks get-token`` (no long-lived credentials)."""
+    return json.dumps({
+        "apiVersion": "v1",
+        "kind": "Config",
+        "clusters": [{"name": cluster_name, "cluster": {
+            "server": endpoint, "certificate-authority-data": ca_data}}],
+        "contexts": [{"name": cluster_name, "context": {"cluster": cluster_name, "user": cluster_name}}],
+        "current-context": cluster_name,
+        "users": [{"name": cluster_name, "user": {"exec": {
+            "apiVersion": "client.authentication.k8s.io/v1beta1",
+            "command": "aws",
+            "args": ["eks", "get-token", "--cluster-name", cluster_name, "--region", region],
+        }}}],
+    })
+
+
+def _issuer(identities: Any) -> str | None:
+    # cluster.identities[0].oidcs[0].issuer once the cluster exists
+    try:
+        return identities[0]["oidcs"][0]["issuer"]
+    except (TypeError, KeyError, IndexError):
+        try:
+            return identities[0].oidcs[0].issuer
+        except (TypeError, AttributeError, IndexError):
+            return None
+
+
+class EksCluster(pulumi.ComponentResource):
+    def __init__(self, name: str, config: EksClusterConfig, *, region: str,
+                 opts: pulumi.ResourceOptions | None = None):
+        super().__init__(CLUSTER_TYPE, name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        self.config = config
+        self.cluster_name = config.name
+        self._network(name, config, child)
+
+        self.cluster_role = aws.iam.Role(
+            child_name(name, "cluster-role"),
+            assume_role_policy=assume_role_policy("eks.amazonaws.com"), opts=child)
+        cluster_attachments = [
+            aws.iam.RolePolicyAttachment(
+                child_name(name, f"cluster-{policy}"), role=self.cluster_role.name,
+                policy_arn=MANAGED_POLICY + policy, opts=child)
+            for policy in CLUSTER_POLICIES
+        ]
+        self.node_role = aws.iam.Role(
+            child_name(name, "node-role"),
+            assume_role_policy=assume_role_policy("ec2.amazonaws.com"), opts=child)
+        self.node_role_attachments = [
+            aws.iam.RolePolicyAttachment(
+                child_name(name, f"node-{policy}"), role=self.node_role.name,
+                policy_arn=MANAGED_POLICY + policy, opts=child)
+            for policy in NODE_POLICIES
+        ]
+        # Envelope encryption of Secrets: losing this key makes every Secret unreadable.
+        self.secrets_key = aws.kms.Key(
+            child_name(name, "secrets-key"),
+            description=f"EKS {config.name} Secrets envelope encryption",
+            enable_key_rotation=True,
+            deletion_window_in_days=30,
+            opts=pulumi.ResourceOptions(parent=self, protect=True))
+
+        vpc_config: dict[str, Any] = {
+            "subnet_ids": list(self.private_subnet_ids.values()),
+            "endpoint_private_access": config.endpoint_private_access,
+            "endpoint_public_access": config.endpoint_public_access,
+        }
+        if config.public_access_cidrs:
+            vpc_config["public_access_cidrs"] = config.public_access_cidrs
+        self.cluster = aws.eks.Cluster(
+            child_name(name, "cluster"),
+            name=config.name,
+            version=config.version,
+            role_arn=self.cluster_role.arn,
+            vpc_config=vpc_config,
+            encryption_config={"provider": {"key_arn": self.secrets_key.arn}, "resources": ["secrets"]},
+            enabled_cluster_log_types=list(CONTROL_PLANE_LOGS),
+            access_config={"authentication_mode": "API",
+                           "bootstrap_cluster_creator_admin_permissions": True},
+            opts=pulumi.ResourceOptions(parent=self, depends_on=cluster_attachments))
+
+        issuer = self.cluster.identities.apply(_issuer)
+        self.oidc_provider = aws.iam.OpenIdConnectProvider(
+            child_name(name, "oidc"), url=issuer, client_id_lists=["sts.amazonaws.com"], opts=child)
+        self.oidc_provider_arn = self.oidc_provider.arn
+        # IAM condition keys use the issuer without its scheme
+        self.oidc_provider_url = issuer.apply(lambda url: (url or "").removeprefix("https://"))
+        self.cluster_security_group_id = self.cluster.vpc_config.apply(
+            lambda vc: (vc or {}).get("cluster_security_group_id") if isinstance(vc, dict)
+            else getattr(vc, "cluster_security_group_id", None))
+
+        self.system_pool = self._system_pool(name, config, child)
+        self.addons = {
+            addon: aws.eks.Addon(
+                child_name(name, f"addon-{addon}"),
+                cluster_name=self.cluster.name,
+                addon_name=addon,
+                addon_version=version,
+                resolve_conflicts_on_create="OVERWRITE",
+                resolve_conflicts_on_update="OVERWRITE",
+                # CoreDNS pods need a node to become ready on
+                opts=pulumi.ResourceOptions(
+                    parent=self, depends_on=[self.system_pool] if addon == "coredns" else []))
+            for addon, version in EKS_ADDON_VERSIONS.items()
+        }
+        self.kubeconfig = pulumi.Output.secret(pulumi.Output.all(
+            self.cluster.name, self.cluster.endpoint,
+            self.cluster.certificate_authority.apply(
+                lambda ca: (ca.get("data") if isinstance(ca, dict) else getattr(ca, "data", None))
+                if ca else None),
+        ).apply(lambda args: render_kubeconfig(args[0], args[1], args[2], region)))
+        self.register_outputs({
+            "clusterName": self.cluster.name,
+            "oidcProviderArn": self.oidc_provider_arn,
+            "kubeconfig": self.kubeconfig,
+        })
+
+    def _network(self, name: str, config: EksClusterConfig, child: pulumi.ResourceOptions) -> None:
+        vpc = config.vpc
+        if vpc.subnet_ids:
+            self.vpc_id: pulumi.Input[str] = vpc.vpc_id or ""
+            self.private_subnet_ids: dict[str, pulumi.Input[str]] = dict(vpc.subnet_ids)
+            return
+        cluster_tag = {f"kubernetes.io/cluster/{config.name}": "shared"}
+        self.vpc = aws.ec2.Vpc(
+            child_name(name, "vpc"), cidr_block=vpc.cidr, enable_dns_hostnames=True,
+            enable_dns_support=True, tags={"Name": config.name}, opts=child)
+        self.vpc_id = self.vpc.id
+        igw = aws.ec2.InternetGateway(child_name(name, "igw"), vpc_id=self.vpc.id, opts=child)
+        public_rt = aws.ec2.RouteTable(
+            child_name(name, "public-rt"), vpc_id=self.vpc.id,
+            routes=[{"cidr_block": "0.0.0.0/0", "gateway_id": igw.id}], opts=child)
+        self.private_subnet_ids = {}
+        public_subnets: list[aws.ec2.Subnet] = []
+        private_subnets: list[aws.ec2.Subnet] = []
+        for zone in zone_subnets(vpc.cidr, vpc.availability_zones):
+            public = aws.ec2.Subnet(
+                child_name(name, f"public-{zone.availability_zone}"), vpc_id=self.vpc.id,
+                cidr_block=zone.public, availability_zone=zone.availability_zone,
+                tags={**cluster_tag, "kubernetes.io/role/elb": "1"}, opts=child)
+            private = aws.ec2.Subnet(
+                child_name(name, f"private-{zone.availability_zone}"), vpc_id=self.vpc.id,
+                cidr_block=zone.private, availability_zone=zone.availability_zone,
+                tags={**cluster_tag, "kubernetes.io/role/internal-elb": "1"}, opts=child)
+            aws.ec2.RouteTableAssociation(
+                child_name(name, f"public-{zone.availability_zone}"), subnet_id=public.id,
+                route_table_id=public_rt.id, opts=child)
+            public_subnets.append(public)
+            private_subnets.append(private)
+            self.private_subnet_ids[zone.availability_zone] = private.id
+        # One NAT gateway: nodes pull images and reach AWS APIs; add one per zone for zone HA.
+        eip = aws.ec2.Eip(child_name(name, "nat-ip"), domain="vpc", opts=child)
+        nat = aws.ec2.NatGateway(
+            child_name(name, "nat"), allocation_id=eip.allocation_id,
+            subnet_id=public_subnets[0].id,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[igw]))
+        private_rt = aws.ec2.RouteTable(
+            child_name(name, "private-rt"), vpc_id=self.vpc.id,
+            routes=[{"cidr_block": "0.0.0.0/0", "nat_gateway_id": nat.id}], opts=child)
+        for zone_name, subnet in zip(vpc.availability_zones, private_subnets, strict=True):
+            aws.ec2.RouteTableAssociation(
+                child_name(name, f"private-{zone_name}"), subnet_id=subnet.id,
+                route_table_id=private_rt.id, opts=child)
+
+    def _system_pool(self, name: str, config: EksClusterConfig,
+                     child: pulumi.ResourceOptions) -> aws.eks.NodeGroup:
+        pool = config.system_pool
+        template = aws.ec2.LaunchTemplate(
+            child_name(name, "system-lt"),
+            metadata_options=metadata_options(),
+            block_device_mappings=[root_block_device("AL2023_x86_64_STANDARD", 50)],
+            update_default_version=True, opts=child)
+        return aws.eks.NodeGroup(
+            child_name(name, "system"),
+            cluster_name=self.cluster.name,
+            node_group_name_prefix="system-",
+            node_role_arn=self.node_role.arn,
+            subnet_ids=list(self.private_subnet_ids.values()),
+            instance_types=[pool.instance_type],
+            ami_type="AL2023_x86_64_STANDARD",
+            capacity_type="ON_DEMAND",
+            scaling_config={"min_size": pool.min_size, "max_size": pool.max_size,
+                            "desired_size": pool.min_size},
+            update_config={"max_unavailable": 1},
+            labels={SYSTEM_LABEL: "system"},
+            launch_template={"id": template.id,
+                             "version": template.latest_version.apply(str)},
+            opts=pulumi.ResourceOptions(
+                parent=self, depends_on=self.node_role_attachments,
+                ignore_changes=["scalingConfig.desiredSize"]))

@@ -1,0 +1,74 @@
+"""IAM roles for Kubernetes service accounts (IRSA): one namespace/service account, one role.
+
+The trust policy lets only tokens the cluster's OIDC issuer minted for exactly
+``system:serviceaccount:<namespace>:<name>`` with audience ``sts.amazonaws.com`` assume the role;
+the permissions are an inline policy the caller spells out (no managed policies, no ``*`` action).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+
+from components.core.names import child_name
+
+STS_AUDIENCE = "sts.amazonaws.com"
+ROLE_ARN_ANNOTATION = "eks.amazonaws.com/role-arn"
+
+
+def irsa_trust_policy(provider_arn: str, issuer: str, namespace: str, service_account: str) -> dict:
+    """Trust policy for one service account; ``issuer`` without ``https://``."""
+    return {
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Effect": "Allow",
+            "Principal": {"Federated": provider_arn},
+            "Action": "sts:AssumeRoleWithWebIdentity",
+            "Condition": {"StringEquals": {
+                f"{issuer}:sub": f"system:serviceaccount:{namespace}:{service_account}",
+                f"{issuer}:aud": STS_AUDIENCE,
+            }},
+        }],
+    }
+
+
+def check_statements(statements: Sequence[Mapping[str, Any]]) -> None:
+    """Least privilege: at least one statement, each with explicit actions and resources."""
+    if not statements:
+        raise ValueError("a workload role needs at least one policy statement")
+    for index, statement in enumerate(statements):
+        actions = statement.get("Action")
+        actions = [actions] if isinstance(actions, str) else list(actions or [])
+        if not actions or any(a == "*" or a.endswith(":*") for a in actions):
+            raise ValueError(
+                f"statement {index}: name each action (got {actions}); wildcards are not allowed")
+        if "Resource" not in statement:
+            raise ValueError(f"statement {index}: Resource is required")
+
+
+def workload_role(
+    name: str,
+    *,
+    oidc_provider_arn: pulumi.Input[str],
+    oidc_provider_url: pulumi.Input[str],
+    namespace: str,
+    service_account: str,
+    statements: Sequence[Mapping[str, Any]],
+    opts: pulumi.ResourceOptions | None = None,
+) -> aws.iam.Role:
+    """An IAM role only ``namespace/service_account`` can assume, with an inline policy."""
+    check_statements(statements)
+    trust = pulumi.Output.all(oidc_provider_arn, oidc_provider_url).apply(
+        lambda args: json.dumps(irsa_trust_policy(args[0], args[1], namespace, service_account)))
+    role = aws.iam.Role(
+        name, assume_role_policy=trust,
+        description=f"IRSA role for {namespace}/{service_account}", opts=opts)
+    aws.iam.RolePolicy(
+        child_name(name, "policy"), role=role.id,
+        policy=json.dumps({"Version": "2012-10-17", "Statement": [dict(s) for s in statements]}),
+        opts=opts)
+    return role

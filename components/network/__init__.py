@@ -1,0 +1,88 @@
+"""RDMA networks for distributed training: Network Operator, Multus networks, NCCL settings.
+
+``NetworkConfig`` is the environment's ``network`` key; ``build_network`` composes the
+operator and the networks. Workloads attach with ``workload.rdma_networking`` (or
+``workload.efa_networking`` on AWS), and the GPU Operator learns about GPUDirect RDMA from
+``workload.gpudirect_rdma``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import pulumi
+
+from components.config import ConfigError, ConfigIssue
+from components.config.errors import collect_issues
+from components.core.names import child_name
+from components.core.pools import GpuPool
+from components.network.config import (
+    CONFIG_KEY,
+    ClusterCidrs,
+    NcclSettings,
+    NetworkConfig,
+    rdma_reference_issues,
+)
+from components.network.networks import NetworkAttachments
+from components.network.operator import NetworkOperator
+
+
+@dataclass
+class NetworkPlatform:
+    """The network parts an environment switched on (None when off)."""
+
+    operator: NetworkOperator | None = None
+    networks: NetworkAttachments | None = None
+
+
+def network_issues(config: NetworkConfig, prefix: str = CONFIG_KEY) -> list[ConfigIssue]:
+    """Every semantic problem in ``config`` with full paths (``network.networks.x.range``)."""
+    return [i.prefixed(prefix) for i in collect_issues(config)]
+
+
+def build_network(
+    name: str,
+    config: NetworkConfig,
+    pools: Mapping[str, GpuPool],
+    opts: pulumi.ResourceOptions,
+    *,
+    networks_depend_on: Sequence[pulumi.Resource] = (),
+) -> NetworkPlatform:
+    """The network layer for ``config``; raises ConfigError before registering anything.
+
+    ``networks_depend_on``: resources the NetworkAttachmentDefinitions wait for besides the
+    operator, e.g. the namespaces they live in when another area creates them.
+    """
+    if not config.enabled:
+        return NetworkPlatform()
+    problems = network_issues(config)
+    if problems:
+        raise ConfigError(problems)
+    platform = NetworkPlatform()
+    after: list[pulumi.Resource] = list(networks_depend_on)
+    if config.operator.enabled:
+        ipoib = any(spec.type == "ipoib" for spec in config.networks.values())
+        platform.operator = NetworkOperator(
+            child_name(name, "network-operator"), config.operator, config.rdma_resources, pools, opts,
+            ipoib=ipoib,
+        )
+        after.append(platform.operator.policy)
+        if platform.operator.whereabouts is not None:
+            after.append(platform.operator.whereabouts)
+    if config.networks:
+        platform.networks = NetworkAttachments(
+            child_name(name, "networks"), config.networks, opts, depends_on=after
+        )
+    return platform
+
+
+__all__ = [
+    "ClusterCidrs",
+    "NcclSettings",
+    "NetworkConfig",
+    "NetworkPlatform",
+    "build_network",
+    "network_issues",
+    "rdma_reference_issues",
+]

@@ -1,0 +1,226 @@
+"""One model served by KServe: a ``serving.kserve.io/v1beta1`` InferenceService from a typed spec.
+
+GPUs are whole devices requested as ``nvidia.com/gpu`` with requests == limits (Kubernetes
+rejects anything else for extended resources), on the nodes of one pool (its node selector and
+tolerations), and vLLM shards the model over them with ``--tensor-parallel-size=<gpus>``.
+
+Autoscaling: in RawDeployment KServe creates an HPA from ``minReplicas``/``maxReplicas``/
+``scaleMetric``/``scaleTarget`` on the predictor (cpu or memory; the ``autoscalerClass: hpa``
+annotation routes validation to the HPA rules). In Serverless, Knative's KPA reads the
+``autoscaling.knative.dev/metric``/``target`` annotations (concurrency or rps), and
+``canaryTrafficPercent`` splits traffic between revisions, which only Knative has.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any, Literal
+
+import pulumi
+import pulumi_kubernetes as k8s
+from pydantic import Field
+
+from components.config import ConfigIssue, ConfigModel
+from components.config.errors import issue
+from components.core.names import MANAGED_BY_LABELS, NonNegativeInt, PositiveInt, child_name
+from components.core.pools import GPU_RESOURCE, Scheduling
+from components.serving.kserve import KSERVE_MODE_NAMES, DeploymentMode
+from components.serving.runtimes import VLLM_PORT, VLLM_RUNTIME_NAME
+
+INFERENCE_SERVICE_TYPE = "gpu-platform:serving:InferenceService"
+STORAGE_URI_PATTERN = r"^(s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/.*)?|pvc://[a-z0-9][-a-z0-9.]*(/.*)?)$"
+
+ScaleMetric = Literal["cpu", "memory", "concurrency", "rps"]
+HPA_METRICS = ("cpu", "memory")
+KNATIVE_METRICS = ("concurrency", "rps")
+# vLLM --quantization methods with pre-quantized checkpoints commonly served.
+Quantization = Literal[
+    "awq", "awq_marlin", "gptq", "gptq_marlin", "fp8", "bitsandbytes", "gguf", "compressed-tensors"
+]
+
+
+class Probe(ConfigModel):
+    """An HTTP probe of the model server; delays are sized for loading tens of GB of weights."""
+
+    path: str = Field(default="/health", pattern=r"^/")
+    initial_delay_seconds: NonNegativeInt
+    period_seconds: PositiveInt
+    timeout_seconds: PositiveInt = 10
+    failure_threshold: PositiveInt = 3
+
+    def render(self, port: int) -> dict[str, Any]:
+        return {
+            "httpGet": {"path": self.path, "port": port},
+            "initialDelaySeconds": self.initial_delay_seconds,
+            "periodSeconds": self.period_seconds,
+            "timeoutSeconds": self.timeout_seconds,
+            "failureThreshold": self.failure_threshold,
+        }
+
+
+def _readiness() -> Probe:
+    return Probe(initial_delay_seconds=120, period_seconds=10)
+
+
+def _liveness() -> Probe:
+    return Probe(initial_delay_seconds=180, period_seconds=30)
+
+
+class VllmArgs(ConfigModel):
+    max_model_len: PositiveInt | None = None
+    gpu_memory_utilization: float | None = Field(default=None, gt=0, le=1)
+    quantization: Quantization | None = None
+    extra_args: list[str] = Field(default_factory=list)
+
+    def render(self, gpus: int) -> list[str]:
+        args = [f"--tensor-parallel-size={gpus}"]
+        if self.max_model_len is not None:
+            args.append(f"--max-model-len={self.max_model_len}")
+        if self.gpu_memory_utilization is not None:
+            args.append(f"--gpu-memory-utilization={self.gpu_memory_utilization}")
+        if self.quantization is not None:
+            args.append(f"--quantization={self.quantization}")
+        return [*args, *self.extra_args]
+
+
+class InferenceServiceSpec(ConfigModel):
+    """One served model, keyed by its InferenceService name in ``serving.inferenceServices``."""
+
+    storage_uri: str = Field(pattern=STORAGE_URI_PATTERN)
+    pool: str = Field(min_length=1)
+    runtime: str = VLLM_RUNTIME_NAME
+    model_format: str | None = Field(default=None, min_length=1)  # default: the runtime's
+    model_name: str | None = Field(default=None, min_length=1)  # served name; default: the key
+    gpus: PositiveInt = 1
+    cpu: str = Field(default="8", min_length=1)
+    memory: str = Field(default="64Gi", min_length=1)
+    min_replicas: NonNegativeInt = 1
+    max_replicas: PositiveInt = 1
+    scale_metric: ScaleMetric | None = None
+    scale_target: PositiveInt | None = None
+    canary_traffic_percent: int | None = Field(default=None, ge=0, le=100)
+    readiness_probe: Probe = Field(default_factory=_readiness)
+    liveness_probe: Probe = Field(default_factory=_liveness)
+    vllm: VllmArgs = Field(default_factory=VllmArgs)
+
+    def issues(self) -> Iterator[ConfigIssue]:
+        if self.min_replicas > self.max_replicas:
+            yield issue("minReplicas", f"must be <= maxReplicas ({self.max_replicas})", self.min_replicas)
+        if (self.scale_metric is None) != (self.scale_target is None):
+            yield issue("scaleTarget", "scaleMetric and scaleTarget are set together", self.scale_target)
+
+    def mode_issues(self, mode: DeploymentMode) -> Iterator[ConfigIssue]:
+        """Problems only visible once the deployment mode is known (paths relative to self)."""
+        if mode == "RawDeployment":
+            if self.canary_traffic_percent is not None:
+                yield issue(
+                    "canaryTrafficPercent",
+                    "canary rollouts need deploymentMode Serverless (Knative revisions); "
+                    "remove it for RawDeployment",
+                    self.canary_traffic_percent,
+                )
+            if self.min_replicas == 0:
+                yield issue("minReplicas", "scale to zero needs Serverless; use >= 1", 0)
+            if self.scale_metric is not None and self.scale_metric not in HPA_METRICS:
+                yield issue("scaleMetric", "RawDeployment (HPA) scales on cpu or memory", self.scale_metric)
+        elif self.scale_metric is not None and self.scale_metric not in KNATIVE_METRICS:
+            yield issue("scaleMetric", "Serverless (Knative KPA) scales on concurrency or rps",
+                        self.scale_metric)
+        if self.runtime != VLLM_RUNTIME_NAME and self.vllm != VllmArgs():
+            yield issue("vllm", f"vLLM args need runtime {VLLM_RUNTIME_NAME}", self.runtime)
+
+
+def render_inference_service(
+    name: str,
+    namespace: str,
+    spec: InferenceServiceSpec,
+    mode: DeploymentMode,
+    scheduling: Scheduling,
+    model_format: str,
+    service_account: str | None = None,
+) -> dict[str, Any]:
+    """The InferenceService manifest (pure; the spec is assumed validated for ``mode``)."""
+    annotations = {
+        "serving.kserve.io/deploymentMode": KSERVE_MODE_NAMES[mode],
+        "serving.kserve.io/enable-prometheus-scraping": "true",
+    }
+    predictor: dict[str, Any] = {
+        "minReplicas": spec.min_replicas,
+        "maxReplicas": spec.max_replicas,
+    }
+    if mode == "RawDeployment":
+        annotations["serving.kserve.io/autoscalerClass"] = "hpa"
+        if spec.scale_metric is not None:
+            predictor["scaleMetric"] = spec.scale_metric
+            predictor["scaleTarget"] = spec.scale_target
+    else:
+        annotations["autoscaling.knative.dev/class"] = "kpa.autoscaling.knative.dev"
+        if spec.scale_metric is not None:
+            annotations["autoscaling.knative.dev/metric"] = spec.scale_metric
+            annotations["autoscaling.knative.dev/target"] = str(spec.scale_target)
+        if spec.canary_traffic_percent is not None:
+            predictor["canaryTrafficPercent"] = spec.canary_traffic_percent
+    amounts = {"cpu": spec.cpu, "memory": spec.memory, GPU_RESOURCE: str(spec.gpus)}
+    model: dict[str, Any] = {
+        "modelFormat": {"name": model_format},
+        "runtime": spec.runtime,
+        "storageUri": spec.storage_uri,
+        "resources": {"requests": dict(amounts), "limits": dict(amounts)},
+        "readinessProbe": spec.readiness_probe.render(VLLM_PORT),
+        "livenessProbe": spec.liveness_probe.render(VLLM_PORT),
+        "securityContext": {"allowPrivilegeEscalation": False, "capabilities": {"drop": ["ALL"]}},
+    }
+    if spec.runtime == VLLM_RUNTIME_NAME:
+        args = spec.vllm.render(spec.gpus)
+        if spec.model_name is not None:
+            args.insert(0, f"--served-model-name={spec.model_name}")
+        model["args"] = args
+    predictor["nodeSelector"] = dict(scheduling.node_selector)
+    predictor["tolerations"] = [dict(t) for t in scheduling.tolerations]
+    if service_account is not None:
+        predictor["serviceAccountName"] = service_account
+    predictor["model"] = model
+    return {
+        "apiVersion": "serving.kserve.io/v1beta1",
+        "kind": "InferenceService",
+        "metadata": {
+            "name": name,
+            "namespace": namespace,
+            "labels": dict(MANAGED_BY_LABELS),
+            "annotations": annotations,
+        },
+        "spec": {"predictor": predictor},
+    }
+
+
+class InferenceService(pulumi.ComponentResource):
+    """One InferenceService rendered from its typed spec (registered after KServe and runtimes)."""
+
+    def __init__(
+        self,
+        name: str,
+        spec: InferenceServiceSpec,
+        *,
+        isvc_name: str,
+        namespace: str,
+        mode: DeploymentMode,
+        scheduling: Scheduling,
+        model_format: str,
+        service_account: str | None = None,
+        opts: pulumi.ResourceOptions | None = None,
+        depends_on: list[pulumi.Resource] | None = None,
+    ):
+        super().__init__(INFERENCE_SERVICE_TYPE, name, None, opts)
+        manifest = render_inference_service(
+            isvc_name, namespace, spec, mode, scheduling, model_format, service_account
+        )
+        self.manifest = manifest
+        self.resource = k8s.apiextensions.CustomResource(
+            child_name(name, "isvc"),
+            api_version=manifest["apiVersion"],
+            kind=manifest["kind"],
+            metadata=manifest["metadata"],
+            spec=manifest["spec"],
+            opts=pulumi.ResourceOptions(parent=self, depends_on=list(depends_on or [])),
+        )
+        self.register_outputs({"name": isvc_name})

@@ -1,0 +1,135 @@
+"""KServe and its prerequisite cert-manager, as three pinned Helm releases.
+
+- cert-manager installs its CRDs through the chart (``crds.enabled``) with ``crds.keep`` so that
+  uninstalling the release never deletes the CRDs and with them every Certificate.
+- KServe's CRDs come from the ``kserve-crd`` chart as their own release (protected and retained),
+  so the controller release (``kserve-resources``) can be upgraded or removed without the API
+  server garbage-collecting every InferenceService.
+- The controller runs in ``Standard`` mode (KServe v0.16+ name for ``RawDeployment``: plain
+  Deployments + HPA, no Knative or Istio). ``Serverless`` is rejected by ``ServingConfig``
+  because this library does not install Knative Serving yet.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import pulumi
+from pydantic import Field
+
+from components.config import ConfigModel
+from components.core.names import DnsLabel, child_name
+from components.k8s.addon import helm_release, namespace
+from components.k8s.values import deep_merge
+from components.versions import CERT_MANAGER, KSERVE_CRD, KSERVE_RESOURCES
+
+KSERVE_TYPE = "gpu-platform:serving:KServe"
+
+DeploymentMode = Literal["RawDeployment", "Serverless"]
+# What KServe v0.20 calls the modes (pkg/constants: RawDeployment and Serverless are deprecated
+# aliases of Standard and Knative; the webhook only routes cpu/memory metrics to the HPA
+# validator for the new name).
+KSERVE_MODE_NAMES: dict[str, str] = {"RawDeployment": "Standard", "Serverless": "Knative"}
+
+
+class Resources(ConfigModel):
+    """CPU and memory for a controller pod: requests == limits (Guaranteed QoS)."""
+
+    cpu: str = Field(default="100m", min_length=1)
+    memory: str = Field(default="300Mi", min_length=1)
+
+    def render(self) -> dict[str, Any]:
+        amounts = {"cpu": self.cpu, "memory": self.memory}
+        return {"requests": dict(amounts), "limits": dict(amounts)}
+
+
+class CertManagerConfig(ConfigModel):
+    """cert-manager, which issues KServe's webhook certificate. Switch off if the cluster has one."""
+
+    enabled: bool = True
+    namespace: DnsLabel = "cert-manager"
+    values_overrides: dict[str, Any] = Field(default_factory=dict)
+
+
+class KServeConfig(ConfigModel):
+    namespace: DnsLabel = "kserve"
+    controller_resources: Resources = Field(default_factory=Resources)
+    # Without an ingress controller, InferenceServices are reachable in-cluster only
+    # (<name>-predictor.<namespace>.svc); set a class to have KServe create Ingresses.
+    ingress_class_name: str | None = Field(default=None, min_length=1)
+    ingress_domain: str = Field(default="example.com", min_length=1)
+    values_overrides: dict[str, Any] = Field(default_factory=dict)
+
+
+def cert_manager_values(config: CertManagerConfig) -> dict[str, Any]:
+    values = {"crds": {"enabled": True, "keep": True}}
+    return deep_merge(values, config.values_overrides)
+
+
+def kserve_controller_values(config: KServeConfig, mode: DeploymentMode) -> dict[str, Any]:
+    gateway: dict[str, Any] = {
+        "domain": config.ingress_domain,
+        # no Istio in RawDeployment: no VirtualServices, and Ingresses only when a class is set
+        "disableIstioVirtualHost": mode == "RawDeployment",
+        "disableIngressCreation": config.ingress_class_name is None,
+    }
+    if config.ingress_class_name is not None:
+        gateway["ingressGateway"] = {"className": config.ingress_class_name}
+    values = {
+        "kserve": {
+            "controller": {
+                "deploymentMode": KSERVE_MODE_NAMES[mode],
+                "gateway": gateway,
+                "resources": config.controller_resources.render(),
+            }
+        }
+    }
+    return deep_merge(values, config.values_overrides)
+
+
+class KServeArgs(ConfigModel):
+    deployment_mode: DeploymentMode = "RawDeployment"
+    cert_manager: CertManagerConfig = Field(default_factory=CertManagerConfig)
+    kserve: KServeConfig = Field(default_factory=KServeConfig)
+
+
+class KServe(pulumi.ComponentResource):
+    """cert-manager, KServe CRDs and the KServe controller, in that order."""
+
+    def __init__(self, name: str, args: KServeArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__(KSERVE_TYPE, name, None, opts)
+        if args.deployment_mode == "Serverless":
+            # also rejected by ServingConfig; guard for direct use of the component
+            raise ValueError(_SERVERLESS_UNSUPPORTED)
+        child = pulumi.ResourceOptions(parent=self)
+        guarded = pulumi.ResourceOptions(parent=self, protect=True, retain_on_delete=True)
+        prerequisites: list[pulumi.Resource] = []
+        self.cert_manager = None
+        if args.cert_manager.enabled:
+            cm = args.cert_manager
+            cm_ns = namespace(child_name(name, "cert-manager-ns"), cm.namespace, "restricted", child)
+            self.cert_manager = helm_release(
+                child_name(name, "cert-manager"), CERT_MANAGER, release_name="cert-manager",
+                namespace=cm.namespace, values=cert_manager_values(cm), opts=child,
+                depends_on=[cm_ns],
+            )
+            prerequisites.append(self.cert_manager)
+        ks = args.kserve
+        self.namespace = namespace(child_name(name, "kserve-ns"), ks.namespace, "restricted", child)
+        self.crds = helm_release(
+            child_name(name, "kserve-crd"), KSERVE_CRD, release_name="kserve-crd",
+            namespace=ks.namespace, values={}, opts=guarded, depends_on=[self.namespace],
+        )
+        self.controller = helm_release(
+            child_name(name, "kserve"), KSERVE_RESOURCES, release_name="kserve",
+            namespace=ks.namespace, values=kserve_controller_values(ks, args.deployment_mode),
+            opts=child, depends_on=[self.crds, *prerequisites], skip_crds=True,
+        )
+        self.register_outputs({"namespace": ks.namespace, "deploymentMode": args.deployment_mode})
+
+
+_SERVERLESS_UNSUPPORTED = (
+    "Serverless needs Knative Serving, which this library does not install yet; "
+    "use deploymentMode: RawDeployment"
+)
+

@@ -1,0 +1,168 @@
+"""Serving runtimes: the library's own vLLM ClusterServingRuntime and KServe's built-in ones.
+
+The vLLM runtime carries only what every model shares (the OpenAI-compatible server on :8080,
+the model KServe downloads to /mnt/models, a memory-backed /dev/shm for tensor-parallel NCCL);
+each InferenceService appends its own args (``--tensor-parallel-size=<gpus>`` and friends), which
+KServe adds after the runtime's args.
+
+KServe's built-in runtimes come from the ``kserve-runtime-configs`` chart, one switch each; every
+switch is rendered (the chart's default is *enabled*), so only runtimes asked for are usable.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pulumi
+import pulumi_kubernetes as k8s
+from pydantic import Field
+
+from components.config import ConfigModel
+from components.core.names import MANAGED_BY_LABELS, child_name
+from components.k8s.addon import helm_release
+from components.k8s.values import deep_merge
+from components.versions import KSERVE_RUNTIME_CONFIGS, VLLM_IMAGE
+
+RUNTIMES_TYPE = "gpu-platform:serving:Runtimes"
+VLLM_RUNTIME_NAME = "gpu-platform-vllm"
+VLLM_MODEL_FORMAT = "vllm"
+VLLM_PORT = 8080
+MODEL_NAME_PLACEHOLDER = "{{.Name}}"  # KServe substitutes the InferenceService name
+
+# values.yaml key under kserve.servingruntime -> ClusterServingRuntime name and model format
+# (charts/kserve-runtime-configs/files/runtimes/clusterservingruntimes-patch.yaml, v0.20.0).
+BUILTIN_RUNTIMES: dict[str, tuple[str, str]] = {
+    "tensorflow": ("kserve-tensorflow-serving", "tensorflow"),
+    "mlserver": ("kserve-mlserver", "mlflow"),
+    "sklearnserver": ("kserve-sklearnserver", "sklearn"),
+    "xgbserver": ("kserve-xgbserver", "xgboost"),
+    "huggingfaceserver": ("kserve-huggingfaceserver", "huggingface"),
+    "tritonserver": ("kserve-tritonserver", "triton"),
+    "pmmlserver": ("kserve-pmmlserver", "pmml"),
+    "predictiveserver": ("kserve-predictiveserver", "sklearn"),
+    "paddleserver": ("kserve-paddleserver", "paddle"),
+    "lgbserver": ("kserve-lgbserver", "lightgbm"),
+    "autogluonserver": ("kserve-autogluonserver", "autogluon"),
+    "torchserve": ("kserve-torchserve", "pytorch"),
+    "vllmserver": ("kserve-vllmserver", "vllm"),
+}
+
+
+class VllmRuntimeConfig(ConfigModel):
+    enabled: bool = True
+    image: str = Field(default=VLLM_IMAGE, min_length=1)
+    # /dev/shm for NCCL between tensor-parallel workers; the 64Mi container default is too small.
+    shm_size: str = Field(default="16Gi", pattern=r"^[0-9]+(Mi|Gi)$")
+
+
+class BuiltinRuntimes(ConfigModel):
+    """KServe's built-in ClusterServingRuntimes, each off unless switched on."""
+
+    tensorflow: bool = False
+    mlserver: bool = False
+    sklearnserver: bool = False
+    xgbserver: bool = False
+    huggingfaceserver: bool = False
+    tritonserver: bool = False
+    pmmlserver: bool = False
+    predictiveserver: bool = False
+    paddleserver: bool = False
+    lgbserver: bool = False
+    autogluonserver: bool = False
+    torchserve: bool = False
+    vllmserver: bool = False
+
+    def enabled_names(self) -> dict[str, str]:
+        """ClusterServingRuntime name -> model format, for the runtimes switched on."""
+        return {BUILTIN_RUNTIMES[key][0]: BUILTIN_RUNTIMES[key][1] for key in self.switched_on()}
+
+    def switched_on(self) -> list[str]:
+        return [key for key in BUILTIN_RUNTIMES if getattr(self, key)]
+
+
+class RuntimesConfig(ConfigModel):
+    vllm: VllmRuntimeConfig = Field(default_factory=VllmRuntimeConfig)
+    builtin: BuiltinRuntimes = Field(default_factory=BuiltinRuntimes)
+    values_overrides: dict[str, Any] = Field(default_factory=dict)
+
+    def available(self) -> dict[str, str]:
+        """Every runtime an InferenceService may name -> its model format."""
+        names = dict(self.builtin.enabled_names())
+        if self.vllm.enabled:
+            names[VLLM_RUNTIME_NAME] = VLLM_MODEL_FORMAT
+        return names
+
+
+def runtime_configs_values(config: RuntimesConfig) -> dict[str, Any]:
+    switches = {key: {"disabled": not getattr(config.builtin, key)} for key in BUILTIN_RUNTIMES}
+    values = {"kserve": {"servingruntime": {"enabled": True, **switches}}}
+    return deep_merge(values, config.values_overrides)
+
+
+def vllm_runtime_object(config: VllmRuntimeConfig) -> dict[str, Any]:
+    """The vLLM ClusterServingRuntime manifest (pure)."""
+    return {
+        "apiVersion": "serving.kserve.io/v1alpha1",
+        "kind": "ClusterServingRuntime",
+        "metadata": {"name": VLLM_RUNTIME_NAME, "labels": dict(MANAGED_BY_LABELS)},
+        "spec": {
+            "annotations": {
+                "prometheus.kserve.io/path": "/metrics",
+                "prometheus.kserve.io/port": str(VLLM_PORT),
+            },
+            "supportedModelFormats": [
+                {"name": VLLM_MODEL_FORMAT, "version": "1", "autoSelect": True, "priority": 1}
+            ],
+            "containers": [
+                {
+                    "name": "kserve-container",
+                    "image": config.image,
+                    "args": [
+                        f"--port={VLLM_PORT}",
+                        "--model=/mnt/models",
+                        f"--served-model-name={MODEL_NAME_PLACEHOLDER}",
+                    ],
+                    "ports": [{"containerPort": VLLM_PORT, "name": "http", "protocol": "TCP"}],
+                    "securityContext": {
+                        "allowPrivilegeEscalation": False,
+                        "privileged": False,
+                        "capabilities": {"drop": ["ALL"]},
+                    },
+                    "volumeMounts": [{"name": "devshm", "mountPath": "/dev/shm"}],
+                }
+            ],
+            "volumes": [
+                {"name": "devshm", "emptyDir": {"medium": "Memory", "sizeLimit": config.shm_size}}
+            ],
+        },
+    }
+
+
+class Runtimes(pulumi.ComponentResource):
+    """The vLLM ClusterServingRuntime and the built-in runtimes chart (after the KServe CRDs)."""
+
+    def __init__(
+        self,
+        name: str,
+        config: RuntimesConfig,
+        *,
+        namespace: str,
+        opts: pulumi.ResourceOptions | None = None,
+        depends_on: list[pulumi.Resource] | None = None,
+    ):
+        super().__init__(RUNTIMES_TYPE, name, None, opts)
+        after = pulumi.ResourceOptions(parent=self, depends_on=list(depends_on or []))
+        self.vllm = None
+        if config.vllm.enabled:
+            body = vllm_runtime_object(config.vllm)
+            self.vllm = k8s.apiextensions.CustomResource(
+                child_name(name, "vllm"),
+                api_version=body["apiVersion"], kind=body["kind"], metadata=body["metadata"],
+                spec=body["spec"], opts=after,
+            )
+        self.builtin = helm_release(
+            child_name(name, "builtin"), KSERVE_RUNTIME_CONFIGS, release_name="kserve-runtimes",
+            namespace=namespace, values=runtime_configs_values(config),
+            opts=pulumi.ResourceOptions(parent=self), depends_on=list(depends_on or []),
+        )
+        self.register_outputs({"available": sorted(config.available())})

@@ -1,0 +1,106 @@
+"""The data layer: JuiceFS shared file systems, Fluid dataset caching and volume resolution.
+
+``StorageConfig`` is the ``gpu-platform:storage`` config key; ``build_storage`` creates the
+area's components. Credentials are ``SecretStr`` fields (set with ``pulumi config set --secret
+--path``) and become ``pulumi.Output.secret`` values the moment they leave the model.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+
+import pulumi
+from pydantic import Field
+
+from components.config import ConfigError, ConfigIssue, ConfigModel
+from components.config.errors import issue
+from components.core.pools import GpuPool
+from components.storage.fluid import Fluid, FluidConfig, FluidDataset, pool_issues, source_parts
+from components.storage.juicefs import FileSystem, JuiceFs, JuiceFsConfig, Volume
+from components.storage.mounts import known_storage, volume_for
+
+
+class StorageConfig(ConfigModel):
+    juicefs: JuiceFsConfig = Field(default_factory=JuiceFsConfig)
+    fluid: FluidConfig = Field(default_factory=lambda: FluidConfig(enabled=False))
+
+    def issues(self) -> Iterator[ConfigIssue]:
+        file_systems = self.juicefs.file_systems if self.juicefs.enabled else {}
+        volumes = self.juicefs.volumes if self.juicefs.enabled else {}
+        for name, ds in self.fluid.datasets.items():
+            if name in volumes:
+                # both would be a PVC called `name`; volume_for must resolve one thing
+                yield issue(f"fluid.datasets.{name}", "name already used by juicefs.volumes."
+                            f"{name}; datasets and volumes share one name space")
+            scheme, target, _ = (source_parts(ds.source) if _valid(ds) else ("", "", ""))
+            if scheme == "juicefs" and target not in file_systems:
+                known = ", ".join(file_systems) or "none"
+                yield issue(f"fluid.datasets.{name}.source",
+                            f"unknown JuiceFS file system '{target}'; known file systems: {known}",
+                            ds.source)
+
+
+def _valid(ds: FluidDataset) -> bool:
+    try:
+        source_parts(ds.source)
+    except ValueError:
+        return False
+    return True
+
+
+def storage_issues(config: StorageConfig, pools: Mapping[str, GpuPool]) -> list[ConfigIssue]:
+    """Cross-area checks (GPU pools named by datasets); paths relative to the storage key."""
+    return pool_issues(config.fluid, pools) if config.fluid.enabled else []
+
+
+@dataclass(frozen=True)
+class Storage:
+    juicefs: JuiceFs | None
+    fluid: Fluid | None
+
+
+def build_storage(
+    name: str,
+    config: StorageConfig,
+    pools: Mapping[str, GpuPool],
+    opts: pulumi.ResourceOptions,
+    *,
+    subnet_ids: pulumi.Input[Sequence[str]] | None = None,
+    security_group_ids: pulumi.Input[Sequence[str]] | None = None,
+    depends_on: Sequence[pulumi.Resource] = (),
+) -> Storage:
+    """The storage area: JuiceFS (driver, stores, classes, PVCs), then Fluid over it.
+
+    ``depends_on``: what must exist before PVCs and datasets (their namespaces).
+    """
+    problems = [i.prefixed("storage") for i in storage_issues(config, pools)]
+    if problems:
+        raise ConfigError(problems)
+    juicefs = None
+    if config.juicefs.enabled:
+        juicefs = JuiceFs(f"{name}-juicefs", config.juicefs, pools, opts, subnet_ids=subnet_ids,
+                          security_group_ids=security_group_ids, depends_on=depends_on)
+    fluid = None
+    if config.fluid.enabled:
+        fluid = Fluid(f"{name}-fluid", config.fluid, pools, opts,
+                      juicefs_secrets=juicefs.secret_data if juicefs else None,
+                      depends_on=[*depends_on, *([juicefs] if juicefs else [])])
+    return Storage(juicefs, fluid)
+
+
+__all__ = [
+    "FileSystem",
+    "Fluid",
+    "FluidConfig",
+    "FluidDataset",
+    "JuiceFs",
+    "JuiceFsConfig",
+    "Storage",
+    "StorageConfig",
+    "Volume",
+    "build_storage",
+    "known_storage",
+    "storage_issues",
+    "volume_for",
+]

@@ -1,0 +1,263 @@
+"""JuiceFS: the CSI driver, file systems (object storage + metadata engine), StorageClasses, PVCs.
+
+A file system is data chunks in an object store plus an inode tree in a metadata engine. On AWS
+the component creates both (S3 + ElastiCache Redis or RDS PostgreSQL); on ``external`` the URLs
+come from secret stack config. Either way, JuiceFS reads them from one Kubernetes Secret per file
+system, whose values stay ``pulumi.Output.secret`` end to end.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Annotated, Any, Literal
+
+import pulumi
+import pulumi_kubernetes as k8s
+from pydantic import Field, SecretStr
+
+from components.config import ConfigIssue, ConfigModel
+from components.config.errors import PATTERN_HINTS, issue
+from components.core.names import MANAGED_BY_LABELS, DnsLabel, PositiveInt, child_name
+from components.core.pools import all_pool_tolerations
+from components.k8s.addon import PodSecurityLevel, helm_release, namespace
+from components.k8s.values import deep_merge
+from components.storage.backends import MetadataEngine, create_bucket, create_postgres, create_redis
+from components.versions import JUICEFS_CSI_DRIVER
+
+JUICEFS_TYPE = "gpu-platform:storage:JuiceFs"
+PROVISIONER = "csi.juicefs.com"
+# a Kubernetes quantity for a PVC size (whole binary units keep sizes comparable)
+SIZE_PATTERN = r"^[1-9][0-9]*(Mi|Gi|Ti|Pi)$"
+PATTERN_HINTS[SIZE_PATTERN] = "must be a size such as 500Gi or 10Ti (a whole number and Mi, Gi, Ti or Pi)"
+Size = Annotated[str, Field(pattern=SIZE_PATTERN)]
+
+
+class MountCache(ConfigModel):
+    """``juicefs mount`` options every pod of a StorageClass gets (sizes in MiB, as JuiceFS takes)."""
+
+    dir: str = Field(default="/var/jfsCache", pattern=r"^/")
+    size_mib: PositiveInt = 102400
+    buffer_size_mib: PositiveInt = 300
+    # off: with writeback a write is acknowledged once on the node's disk, and is lost if the
+    # node dies before the upload; checkpoints must not be lost that way
+    writeback: bool = False
+
+
+class AwsStore(ConfigModel):
+    region: str = Field(min_length=1)
+    bucket_name: str | None = None  # None: Pulumi names it (names are global)
+    metadata: MetadataEngine
+    # from the VPC's owner; a Pulumi Input passed to build_storage wins over these
+    subnet_ids: list[str] = Field(default_factory=list)
+    security_group_ids: list[str] = Field(default_factory=list)
+
+
+class ExternalStore(ConfigModel):
+    metaurl: SecretStr
+    storage: str = "s3"  # JuiceFS object storage type (s3, minio, ceph, ...)
+    bucket: SecretStr  # the bucket URL
+
+
+class FileSystem(ConfigModel):
+    backend: Literal["aws", "external"]
+    aws: AwsStore | None = None
+    external: ExternalStore | None = None
+    # None for both on AWS: JuiceFS uses the node or pod IAM role (IRSA)
+    access_key: SecretStr | None = None
+    secret_key: SecretStr | None = None
+    cache: MountCache = Field(default_factory=MountCache)
+    # Retain: deleting a PVC never deletes its directory; Delete only where data is disposable
+    reclaim_policy: Literal["Retain", "Delete"] = "Retain"
+
+    def issues(self) -> Iterator[ConfigIssue]:
+        chosen = self.aws if self.backend == "aws" else self.external
+        other = "external" if self.backend == "aws" else "aws"
+        if chosen is None:
+            yield issue(self.backend, f"is required when backend is '{self.backend}'")
+        if getattr(self, other) is not None:
+            yield issue(other, f"must be absent when backend is '{self.backend}'")
+        if (self.access_key is None) != (self.secret_key is None):
+            yield issue("secretKey" if self.secret_key is None else "accessKey",
+                        "accessKey and secretKey must be given together (or neither, for IAM roles)")
+
+
+class Volume(ConfigModel):
+    """A named ReadWriteMany PVC on one file system (``datasets``, ``checkpoints``, ``models``)."""
+
+    file_system: DnsLabel
+    namespace: DnsLabel
+    size: Size
+    read_only: bool = False
+
+
+class JuiceFsConfig(ConfigModel):
+    enabled: bool = True
+    # kube-system as the JuiceFS docs install it; another name gets its own privileged namespace
+    namespace: DnsLabel = "kube-system"
+    # the CSI node plugin and mount pods are privileged (FUSE, host mounts)
+    pod_security: PodSecurityLevel = "privileged"
+    controller_replicas: PositiveInt = 2
+    dashboard: bool = True
+    file_systems: dict[DnsLabel, FileSystem] = Field(default_factory=dict)
+    volumes: dict[DnsLabel, Volume] = Field(default_factory=dict)
+    # PVCs get protect + retain_on_delete; false only where data is disposable (dev)
+    protect: bool = True
+    values_overrides: dict[str, Any] = Field(default_factory=dict)
+
+    def issues(self) -> Iterator[ConfigIssue]:
+        for name, volume in self.volumes.items():
+            if volume.file_system not in self.file_systems:
+                known = ", ".join(self.file_systems) or "none"
+                yield issue(f"volumes.{name}.fileSystem",
+                            f"unknown file system; known file systems: {known}", volume.file_system)
+
+
+def secret_name(fs: str) -> str:
+    return f"juicefs-{fs}-secret"
+
+
+def storage_class_name(fs: str) -> str:
+    return f"juicefs-{fs}"
+
+
+def mount_options(cache: MountCache) -> list[str]:
+    options = [f"cache-dir={cache.dir}", f"cache-size={cache.size_mib}",
+               f"buffer-size={cache.buffer_size_mib}"]
+    return options + (["writeback"] if cache.writeback else [])
+
+
+def csi_values(config: JuiceFsConfig, pools: Mapping[str, Any]) -> dict[str, Any]:
+    """Helm values for juicefs-csi-driver (every key exists in its values.yaml)."""
+    critical = {"key": "CriticalAddonsOnly", "operator": "Exists"}
+    values = {
+        "mountMode": "mountpod",
+        "controller": {"replicas": config.controller_replicas},
+        # the node plugin must run on GPU nodes too, or their pods can never mount a volume
+        "node": {"tolerations": [critical, *all_pool_tolerations(dict(pools))]},
+        "dashboard": {"enabled": config.dashboard},
+        # StorageClasses are created by this component (with their secrets), not by the chart
+        "storageClasses": [],
+    }
+    return deep_merge(values, config.values_overrides)
+
+
+def storage_class(fs: str, spec: FileSystem, secret_namespace: str) -> dict[str, Any]:
+    parameters: dict[str, str] = {}
+    for role in ("provisioner", "controller-expand", "node-publish"):
+        parameters[f"csi.storage.k8s.io/{role}-secret-name"] = secret_name(fs)
+        parameters[f"csi.storage.k8s.io/{role}-secret-namespace"] = secret_namespace
+    return {
+        "apiVersion": "storage.k8s.io/v1",
+        "kind": "StorageClass",
+        "metadata": {"name": storage_class_name(fs), "labels": dict(MANAGED_BY_LABELS)},
+        "provisioner": PROVISIONER,
+        "parameters": parameters,
+        "reclaimPolicy": spec.reclaim_policy,
+        "allowVolumeExpansion": True,
+        "volumeBindingMode": "Immediate",
+        "mountOptions": mount_options(spec.cache),
+    }
+
+
+def pvc(name: str, volume: Volume) -> dict[str, Any]:
+    return {
+        "apiVersion": "v1",
+        "kind": "PersistentVolumeClaim",
+        "metadata": {"name": name, "namespace": volume.namespace, "labels": dict(MANAGED_BY_LABELS)},
+        "spec": {
+            "accessModes": ["ReadOnlyMany" if volume.read_only else "ReadWriteMany"],
+            "storageClassName": storage_class_name(volume.file_system),
+            "resources": {"requests": {"storage": volume.size}},
+        },
+    }
+
+
+def _secret(value: SecretStr) -> pulumi.Output[str]:
+    return pulumi.Output.secret(value.get_secret_value())
+
+
+class JuiceFs(pulumi.ComponentResource):
+    """The CSI driver and every file system's stores, Secret, StorageClass and PVCs."""
+
+    def __init__(self, name: str, config: JuiceFsConfig, pools: Mapping[str, Any],
+                 opts: pulumi.ResourceOptions | None = None, *,
+                 subnet_ids: pulumi.Input[Sequence[str]] | None = None,
+                 security_group_ids: pulumi.Input[Sequence[str]] | None = None,
+                 depends_on: Sequence[pulumi.Resource] = ()):
+        super().__init__(JUICEFS_TYPE, name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        ns_deps: list[pulumi.Resource] = []
+        if config.namespace != "kube-system":
+            ns_deps.append(namespace(child_name(name, "ns"), config.namespace, config.pod_security, child))
+        self.release = helm_release(
+            child_name(name, "csi"), JUICEFS_CSI_DRIVER, release_name="juicefs-csi-driver",
+            namespace=config.namespace, values=csi_values(config, pools), opts=child,
+            depends_on=ns_deps,
+        )
+        # per file system: the Secret's data as secret Outputs (Fluid copies it next to datasets)
+        self.secret_data: dict[str, dict[str, pulumi.Output[str]]] = {}
+        self.storage_classes: dict[str, k8s.storage.v1.StorageClass] = {}
+        for fs, spec in config.file_systems.items():
+            data = self._stores(f"{name}-{fs}", fs, spec, subnet_ids, security_group_ids)
+            self.secret_data[fs] = data
+            secret = k8s.core.v1.Secret(
+                child_name(name, f"{fs}-secret"),
+                metadata={"name": secret_name(fs), "namespace": config.namespace,
+                          "labels": dict(MANAGED_BY_LABELS)},
+                type="Opaque",
+                string_data=data,
+                opts=pulumi.ResourceOptions(parent=self, depends_on=ns_deps),
+            )
+            rendered = storage_class(fs, spec, config.namespace)
+            self.storage_classes[fs] = self._storage_class(name, fs, rendered, [self.release, secret])
+        guard = pulumi.ResourceOptions(protect=True, retain_on_delete=True) if config.protect else None
+        self.volumes: dict[str, k8s.core.v1.PersistentVolumeClaim] = {}
+        for vol_name, volume in config.volumes.items():
+            rendered = pvc(vol_name, volume)
+            self.volumes[vol_name] = k8s.core.v1.PersistentVolumeClaim(
+                child_name(name, f"{vol_name}-pvc"),
+                metadata=rendered["metadata"],
+                spec=rendered["spec"],
+                opts=pulumi.ResourceOptions.merge(
+                    pulumi.ResourceOptions(
+                        parent=self,
+                        depends_on=[self.storage_classes[volume.file_system], *depends_on]),
+                    guard),
+            )
+        self.register_outputs({})
+
+    def _storage_class(self, name: str, fs: str, rendered: dict[str, Any],
+                       deps: list[pulumi.Resource]) -> k8s.storage.v1.StorageClass:
+        return k8s.storage.v1.StorageClass(
+            child_name(name, f"{fs}-sc"),
+            metadata=rendered["metadata"],
+            provisioner=rendered["provisioner"],
+            parameters=rendered["parameters"],
+            reclaim_policy=rendered["reclaimPolicy"],
+            allow_volume_expansion=rendered["allowVolumeExpansion"],
+            volume_binding_mode=rendered["volumeBindingMode"],
+            mount_options=rendered["mountOptions"],
+            opts=pulumi.ResourceOptions(parent=self, depends_on=deps),
+        )
+
+    def _stores(self, prefix: str, fs: str, spec: FileSystem,
+                subnet_ids: pulumi.Input[Sequence[str]] | None,
+                security_group_ids: pulumi.Input[Sequence[str]] | None) -> dict[str, pulumi.Output[str]]:
+        data: dict[str, Any] = {"name": fs}
+        if spec.external is not None:
+            data.update(metaurl=_secret(spec.external.metaurl), storage=spec.external.storage,
+                        bucket=_secret(spec.external.bucket))
+        elif spec.aws is not None:
+            store = spec.aws
+            tags = {"gpu-platform.io/juicefs": fs}
+            bucket, _ = create_bucket(prefix, store.bucket_name, tags, self)
+            subnets = subnet_ids if subnet_ids is not None else store.subnet_ids
+            groups = security_group_ids if security_group_ids is not None else store.security_group_ids
+            create = create_redis if store.metadata.kind == "redis" else create_postgres
+            metaurl, _ = create(prefix, store.metadata, subnets, groups, tags, self)  # type: ignore[arg-type]
+            data.update(metaurl=metaurl, storage="s3",
+                        bucket=pulumi.Output.concat("https://", bucket.bucket_regional_domain_name))
+        if spec.access_key is not None and spec.secret_key is not None:
+            data["access-key"] = _secret(spec.access_key)
+            data["secret-key"] = _secret(spec.secret_key)
+        return {key: pulumi.Output.secret(value) for key, value in data.items()}

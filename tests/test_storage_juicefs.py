@@ -1,0 +1,248 @@
+"""JuiceFS: CSI driver values, AWS stores and their guards, Secrets, StorageClasses and PVCs."""
+
+import json
+
+import pulumi
+import pytest
+
+from components.config import ConfigError, validate_model
+from components.config.loader import read_namespace
+from components.core.pools import GpuPool
+from components.plan.model import helm_release_manifest
+from components.plan.runner import StackConfig
+from components.storage import StorageConfig, build_storage
+from components.storage.juicefs import JuiceFsConfig, csi_values
+
+REDIS_TOKEN = "fixture-redis-password-7f3a"
+PG_PASSWORD = "fixture-pg-password-91c2"
+ACCESS_KEY = "fixture-access-key-4d1e"
+SECRET_KEY = "fixture-secret-key-b0a9"
+METAURL = "redis://:fixture-metaurl-secret-22aa@redis.lab:6379/1"
+BUCKET = "https://fixture-bucket-secret-5e5e.minio.lab/jfs"
+FIXTURE_SECRETS = (REDIS_TOKEN, PG_PASSWORD, ACCESS_KEY, SECRET_KEY, "fixture-metaurl-secret-22aa",
+                   "fixture-bucket-secret-5e5e")
+
+POOLS = {"train": GpuPool.model_validate({"role": "training", "gpu": {"model": "a100-80gb", "count": 8}})}
+SC = "kubernetes:storage.k8s.io/v1:StorageClass"
+PVC = "kubernetes:core/v1:PersistentVolumeClaim"
+SECRET = "kubernetes:core/v1:Secret"
+RELEASE = "kubernetes:helm.sh/v3:Release"
+
+
+def aws_fs(metadata):
+    return {"backend": "aws", "aws": {"region": "us-east-1", "metadata": metadata,
+                                      "subnetIds": ["subnet-a", "subnet-b"], "securityGroupIds": ["sg-1"]}}
+
+
+REDIS = {"kind": "redis", "authToken": REDIS_TOKEN}
+EXTERNAL = {"backend": "external", "external": {"metaurl": METAURL, "storage": "minio", "bucket": BUCKET},
+            "accessKey": ACCESS_KEY, "secretKey": SECRET_KEY, "reclaimPolicy": "Delete"}
+
+
+def storage(file_systems, volumes=None, **juicefs):
+    return {"juicefs": {"fileSystems": file_systems, "volumes": volumes or {}, **juicefs}}
+
+
+def run_from_config(run_component, data):
+    """The real path: the storage key read from (secret) stack config, then validated."""
+    config = StackConfig({"gpu-platform:storage": json.dumps(data)}, frozenset({"gpu-platform:storage"}))
+
+    def program():
+        raw, secret_keys = read_namespace("gpu-platform")
+        assert secret_keys == {"storage"}
+        cfg = validate_model(StorageConfig, raw["storage"])
+        build_storage("storage", cfg, POOLS, pulumi.ResourceOptions())
+
+    return run_component(program, config=config)
+
+
+def assert_no_secret_anywhere(plan):
+    dumped = str(plan.to_dict()) + json.dumps(plan.kubernetes_objects(), default=str)
+    for value in FIXTURE_SECRETS:
+        assert value not in dumped
+
+
+def test_aws_bucket_is_protected_retained_encrypted_versioned_and_private(run_component):
+    plan = run_from_config(run_component, storage({"shared": aws_fs(REDIS)}))
+    bucket = plan.one("aws:s3/bucket:Bucket", "storage-juicefs-shared-bucket")
+    assert (bucket.protect, bucket.retain_on_delete) == (True, True)
+    assert bucket.inputs == {"forceDestroy": False, "tags": {"gpu-platform.io/juicefs": "shared"}}
+    sse = plan.one("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+                   "storage-juicefs-shared-bucket-encryption")
+    assert sse.inputs["rules"] == [{"applyServerSideEncryptionByDefault": {"sseAlgorithm": "AES256"},
+                                    "bucketKeyEnabled": True}]
+    versioning = plan.one("aws:s3/bucketVersioning:BucketVersioning",
+                          "storage-juicefs-shared-bucket-versioning")
+    assert versioning.inputs["versioningConfiguration"] == {"status": "Enabled"}
+    block = plan.one("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
+                     "storage-juicefs-shared-bucket-public-access")
+    assert {k: v for k, v in block.inputs.items() if k != "bucket"} == {
+        "blockPublicAcls": True, "blockPublicPolicy": True, "ignorePublicAcls": True,
+        "restrictPublicBuckets": True}
+
+
+def test_redis_engine_never_evicts_is_encrypted_protected_and_fails_over(run_component):
+    plan = run_from_config(run_component, storage({"shared": aws_fs(REDIS)}))
+    params = plan.one("aws:elasticache/parameterGroup:ParameterGroup", "storage-juicefs-shared-redis-params")
+    assert params.inputs["parameters"] == [{"name": "maxmemory-policy", "value": "noeviction"}]
+    assert params.inputs["family"] == "redis7"
+    group = plan.one("aws:elasticache/replicationGroup:ReplicationGroup", "storage-juicefs-shared-redis")
+    assert group.protect is True
+    expected = {
+        "transitEncryptionEnabled": True, "atRestEncryptionEnabled": True, "authToken": "[secret]",
+        "automaticFailoverEnabled": True, "multiAzEnabled": True, "numCacheClusters": 2,
+        "snapshotRetentionLimit": 7, "securityGroupIds": ["sg-1"], "engine": "redis", "port": 6379,
+    }
+    assert {k: group.inputs[k] for k in expected} == expected
+    subnets = plan.one("aws:elasticache/subnetGroup:SubnetGroup", "storage-juicefs-shared-redis-subnets")
+    assert subnets.inputs["subnetIds"] == ["subnet-a", "subnet-b"]
+    assert_no_secret_anywhere(plan)
+
+
+def test_single_node_redis_has_no_automatic_failover(run_component):
+    plan = run_from_config(run_component, storage({"shared": aws_fs({**REDIS, "nodes": 1})}))
+    group = plan.one("aws:elasticache/replicationGroup:ReplicationGroup", "storage-juicefs-shared-redis")
+    assert (group.inputs["automaticFailoverEnabled"], group.inputs["multiAzEnabled"]) == (False, False)
+
+
+def test_postgres_engine_is_encrypted_deletion_protected_and_secret(run_component):
+    postgres = {"kind": "postgres", "password": PG_PASSWORD}
+    plan = run_from_config(run_component, storage({"meta": aws_fs(postgres)}))
+    db = plan.one("aws:rds/instance:Instance", "storage-juicefs-meta-postgres")
+    assert db.protect is True
+    expected = {"storageEncrypted": True, "deletionProtection": True, "password": "[secret]",
+                "publiclyAccessible": False, "skipFinalSnapshot": False, "multiAz": True,
+                "vpcSecurityGroupIds": ["sg-1"], "engine": "postgres"}
+    assert {k: db.inputs[k] for k in expected} == expected
+    assert_no_secret_anywhere(plan)
+
+
+def test_vpc_inputs_passed_to_the_builder_win_over_config(run_component):
+    cfg = validate_model(StorageConfig, storage({"shared": aws_fs(REDIS)}))
+    plan = run_component(lambda: build_storage(
+        "storage", cfg, POOLS, pulumi.ResourceOptions(),
+        subnet_ids=pulumi.Output.from_input(["subnet-vpc"]), security_group_ids=["sg-vpc"]))
+    group = plan.one("aws:elasticache/replicationGroup:ReplicationGroup", "storage-juicefs-shared-redis")
+    assert group.inputs["securityGroupIds"] == ["sg-vpc"]
+    subnets = plan.one("aws:elasticache/subnetGroup:SubnetGroup", "storage-juicefs-shared-redis-subnets")
+    assert subnets.inputs["subnetIds"] == ["subnet-vpc"]
+
+
+def test_external_secret_storage_class_and_pvcs(run_component, conformance):
+    volumes = {"checkpoints": {"fileSystem": "lab", "namespace": "ml", "size": "10Ti"},
+               "models": {"fileSystem": "lab", "namespace": "serving", "size": "2Ti", "readOnly": True}}
+    plan = run_from_config(run_component, storage({"lab": EXTERNAL}, volumes))
+    assert_no_secret_anywhere(plan)
+    assert plan.find("aws:s3/bucket:Bucket") == []
+    secret = plan.one(SECRET, "storage-juicefs-lab-secret")
+    assert secret.inputs["stringData"] == "[secret]"
+    assert secret.inputs["metadata"]["name"] == "juicefs-lab-secret"
+    assert secret.inputs["metadata"]["namespace"] == "kube-system"
+    sc = plan.one(SC, "storage-juicefs-lab-sc")
+    assert sc.inputs["reclaimPolicy"] == "Delete"
+    assert sc.inputs["provisioner"] == "csi.juicefs.com"
+    assert sc.inputs["allowVolumeExpansion"] is True
+    assert sc.inputs["mountOptions"] == ["cache-dir=/var/jfsCache", "cache-size=102400", "buffer-size=300"]
+    assert sc.inputs["parameters"]["csi.storage.k8s.io/node-publish-secret-name"] == "juicefs-lab-secret"
+    assert sc.inputs["parameters"]["csi.storage.k8s.io/provisioner-secret-namespace"] == "kube-system"
+    pvc = plan.one(PVC, "storage-juicefs-checkpoints-pvc")
+    assert (pvc.protect, pvc.retain_on_delete) == (True, True)
+    assert pvc.inputs["spec"] == {"accessModes": ["ReadWriteMany"], "storageClassName": "juicefs-lab",
+                                  "resources": {"requests": {"storage": "10Ti"}}}
+    assert pvc.inputs["metadata"]["namespace"] == "ml"
+    models = plan.one(PVC, "storage-juicefs-models-pvc")
+    assert models.inputs["spec"]["accessModes"] == ["ReadOnlyMany"]
+    objects = plan.kubernetes_objects()
+    for obj in objects:  # the plan hides a Secret's whole stringData; validate its real keys
+        if obj["kind"] == "Secret":
+            obj["stringData"] = dict.fromkeys(["name", "metaurl", "storage", "bucket", "access-key",
+                                               "secret-key"], "x")
+    conformance.assert_conformant(conformance.validate_all(objects))
+
+
+def test_storage_class_retains_by_default_and_writeback_is_opt_in(run_component):
+    fs = {**EXTERNAL, "reclaimPolicy": "Retain",
+          "cache": {"dir": "/mnt/nvme/jfs", "sizeMib": 512000, "bufferSizeMib": 1024, "writeback": True}}
+    fs.pop("reclaimPolicy")
+    plan = run_from_config(run_component, storage({"lab": fs}))
+    sc = plan.one(SC, "storage-juicefs-lab-sc")
+    assert sc.inputs["reclaimPolicy"] == "Retain"
+    assert sc.inputs["mountOptions"] == ["cache-dir=/mnt/nvme/jfs", "cache-size=512000", "buffer-size=1024",
+                                         "writeback"]
+
+
+def test_unprotected_pvcs_when_protect_is_false(run_component):
+    volumes = {"scratch": {"fileSystem": "lab", "namespace": "ml", "size": "100Gi"}}
+    plan = run_from_config(run_component, storage({"lab": EXTERNAL}, volumes, protect=False))
+    pvc = plan.one(PVC, "storage-juicefs-scratch-pvc")
+    assert (pvc.protect, pvc.retain_on_delete) == (False, False)
+
+
+def test_csi_driver_release_and_values_conform(run_component, conformance):
+    plan = run_from_config(run_component, storage({"lab": EXTERNAL}))
+    release = helm_release_manifest(plan.one(RELEASE, "storage-juicefs-csi"))
+    assert (release["chart"], release["version"], release["namespace"]) == (
+        "juicefs-csi-driver", "0.32.4", "kube-system")
+    assert release["values"] == {
+        "mountMode": "mountpod",
+        "controller": {"replicas": 2},
+        "node": {"tolerations": [
+            {"key": "CriticalAddonsOnly", "operator": "Exists"},
+            {"key": "nvidia.com/gpu", "operator": "Equal", "value": "true", "effect": "NoSchedule"}]},
+        "dashboard": {"enabled": True},
+        "storageClasses": [],
+    }
+    assert plan.find("kubernetes:core/v1:Namespace") == []  # kube-system is never created
+    # node.tolerations: a list of core Tolerations; upstream's example item shows only key/operator
+    conformance.assert_conformant(conformance.validate_helm_values(
+        "juicefs-csi-driver", release["values"], free_form=("node.tolerations",)))
+
+
+def test_secret_keys_are_the_ones_juicefs_reads(run_component):
+    seen = {}
+
+    def program():
+        cfg = validate_model(StorageConfig, storage({"lab": EXTERNAL, "cloud": aws_fs(REDIS)}))
+        seen["storage"] = build_storage("storage", cfg, POOLS, pulumi.ResourceOptions())
+
+    run_component(program)
+    data = seen["storage"].juicefs.secret_data
+    assert list(data["lab"]) == ["name", "metaurl", "storage", "bucket", "access-key", "secret-key"]
+    assert list(data["cloud"]) == ["name", "metaurl", "storage", "bucket"]  # IAM role: no keys
+
+
+def test_own_namespace_is_privileged(run_component):
+    plan = run_from_config(run_component, storage({"lab": EXTERNAL}, namespace="juicefs"))
+    ns = plan.one("kubernetes:core/v1:Namespace", "storage-juicefs-ns")
+    assert ns.inputs["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == "privileged"
+    assert plan.one(SECRET, "storage-juicefs-lab-secret").inputs["metadata"]["namespace"] == "juicefs"
+
+
+def test_values_overrides_are_merged_last():
+    cfg = JuiceFsConfig(values_overrides={"controller": {"replicas": 3}})
+    assert csi_values(cfg, POOLS)["controller"] == {"replicas": 3}
+
+
+@pytest.mark.parametrize(("data", "message"), [
+    (storage({"lab": EXTERNAL}, {"ckpt": {"fileSystem": "nope", "namespace": "ml", "size": "1Ti"}}),
+     "  - juicefs.volumes.ckpt.fileSystem: unknown file system; known file systems: lab (got \"nope\")"),
+    (storage({"lab": {"backend": "aws"}}),
+     "  - juicefs.fileSystems.lab.aws: is required when backend is 'aws'"),
+    (storage({"lab": {**EXTERNAL, "secretKey": None}}),
+     "  - juicefs.fileSystems.lab.secretKey: accessKey and secretKey must be given together "
+     "(or neither, for IAM roles)"),
+    (storage({"lab": EXTERNAL}, {"ckpt": {"fileSystem": "lab", "namespace": "ml", "size": "10TB"}}),
+     "  - juicefs.volumes.ckpt.size: must be a size such as 500Gi or 10Ti (a whole number and Mi, Gi, "
+     "Ti or Pi) (got \"10TB\")"),
+])
+def test_config_errors_name_the_path(data, message):
+    with pytest.raises(ConfigError) as caught:
+        validate_model(StorageConfig, data)
+    assert str(caught.value).splitlines()[1:] == [message]
+
+
+def test_bad_secret_values_are_not_echoed_in_errors():
+    bad = {**EXTERNAL, "external": {**EXTERNAL["external"], "metaurl": 12345}}
+    with pytest.raises(ConfigError) as caught:
+        validate_model(StorageConfig, storage({"lab": bad}))
+    assert "fixture" not in str(caught.value)
