@@ -21,6 +21,7 @@ from components.core.names import DnsLabel
 from components.core.pools import GpuPool
 from components.gpu.alerts import GpuAlertsConfig
 from components.gpu.operator import GpuOperatorConfig
+from components.network import NetworkConfig
 from components.serving import ServingConfig, check_serving_pools
 from components.training import TrainingConfig, training_pool_issues
 
@@ -33,12 +34,25 @@ class EnvironmentConfig(ConfigModel):
     gpu_alerts: GpuAlertsConfig = Field(default_factory=GpuAlertsConfig)
     training: TrainingConfig = Field(default_factory=TrainingConfig)
     serving: ServingConfig = Field(default_factory=ServingConfig)
+    network: NetworkConfig = Field(default_factory=NetworkConfig)
 
     def issues(self) -> Iterator[ConfigIssue]:
         """Checks across components: references to pools, capacities, driver ownership."""
         yield from self._aws_issues()
         yield from training_pool_issues(self.training, self.gpu_pools)
         yield from check_serving_pools(self.serving, self.gpu_pools)
+        if (
+            self.network.enabled
+            and self.network.operator.enabled
+            and not self.network.operator.node_feature_discovery
+            and not (self.gpu_operator.enabled and self.gpu_operator.node_feature_discovery)
+        ):
+            yield issue(
+                "network.operator.nodeFeatureDiscovery",
+                "the Network Operator needs Node Feature Discovery's NIC labels: turn this on, "
+                "or keep gpuOperator.nodeFeatureDiscovery on",
+                False,
+            )
 
     def _aws_issues(self) -> Iterator[ConfigIssue]:
         if self.cluster.kind == "eks" and self.aws is None:

@@ -14,6 +14,8 @@ from components.core.names import child_name
 from components.environment import EnvironmentConfig
 from components.gpu.alerts import GpuAlerts
 from components.gpu.operator import GpuOperator
+from components.network import build_network
+from components.network.workload import gpudirect_rdma
 from components.serving import build_serving
 from components.training import build_training
 
@@ -49,7 +51,11 @@ class GpuPlatform(pulumi.ComponentResource):
         self.gpu_operator = None
         if env.gpu_operator.enabled:
             self.gpu_operator = GpuOperator(
-                child_name(name, "gpu-operator"), env.gpu_operator, env.gpu_pools, opts=on_cluster
+                child_name(name, "gpu-operator"),
+                env.gpu_operator,
+                env.gpu_pools,
+                rdma=gpudirect_rdma(env.network),  # GPUDirect RDMA when an RDMA network exists
+                opts=on_cluster,
             )
         self.gpu_alerts = GpuAlerts(
             child_name(name, "gpu-alerts"),
@@ -59,6 +65,15 @@ class GpuPlatform(pulumi.ComponentResource):
         )
         self.training = build_training(
             child_name(name, "training"), env.training, env.gpu_pools, on_cluster
+        )
+        # NetworkAttachmentDefinitions live in team namespaces when the training area makes them
+        team_namespaces = list(self.training.teams.namespaces.values()) if self.training.teams else []
+        self.network = build_network(
+            child_name(name, "network"),
+            env.network,
+            env.gpu_pools,
+            on_cluster,
+            networks_depend_on=team_namespaces,
         )
         workload_identity = {}
         if self.compute is not None:
