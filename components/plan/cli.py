@@ -2,6 +2,8 @@
 
     gpu-platform plan dev                 # print the tree and summary, write build/dev/
     gpu-platform plan prod --out /tmp/p   # write /tmp/p/plan.json and /tmp/p/manifests/
+    gpu-platform diff base/plan.json build/dev/plan.json   # Markdown summary of the changes
+    gpu-platform snapshot                 # refresh tests/snapshots/urns.json (all stacks)
 
 Exit codes: 0 planned; 2 invalid configuration (one line per error, no traceback);
 1 the project or stack could not be read, or the program failed.
@@ -10,14 +12,17 @@ Exit codes: 0 planned; 2 invalid configuration (one line per error, no traceback
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from components.config import ConfigError
 from components.plan.capture import UnknownInvokeError
+from components.plan.diff import diff_plans, to_markdown
 from components.plan.render import print_summary, print_tree, write_plan
-from components.plan.runner import PlanSetupError, plan_stack
+from components.plan.runner import PlanSetupError, available_stacks, plan_stack
+from components.plan.snapshot import SNAPSHOT_PATH, write_snapshot
 
 
 def find_project_dir(start: Path) -> Path:
@@ -38,6 +43,16 @@ def _parser() -> argparse.ArgumentParser:
         "--project-dir", type=Path, help="folder with Pulumi.yaml (default: nearest above cwd)"
     )
     plan.add_argument("--quiet", action="store_true", help="print only the summary")
+    diff = commands.add_parser("diff", help="compare two plan.json files, print Markdown")
+    diff.add_argument("base", type=Path, help="plan.json of the base (e.g. the target branch)")
+    diff.add_argument("head", type=Path, help="plan.json of the change")
+    diff.add_argument("--title", default="Plan changes", help="heading of the summary")
+    snapshot = commands.add_parser(
+        "snapshot", help="record every stack's URNs and data guards in tests/snapshots/urns.json"
+    )
+    snapshot.add_argument(
+        "--project-dir", type=Path, help="folder with Pulumi.yaml (default: nearest above cwd)"
+    )
     return parser
 
 
@@ -54,10 +69,32 @@ def cmd_plan(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_diff(args: argparse.Namespace) -> int:
+    for path in (args.base, args.head):
+        if not path.is_file():
+            raise PlanSetupError(f"no plan file {path} (make one with: gpu-platform plan ENV)")
+    base = json.loads(args.base.read_text())
+    head = json.loads(args.head.read_text())
+    print(to_markdown(diff_plans(base, head), args.title))
+    return 0
+
+
+def cmd_snapshot(args: argparse.Namespace) -> int:
+    project_dir = (args.project_dir or find_project_dir(Path.cwd())).resolve()
+    plans = {stack: plan_stack(stack, project_dir) for stack in available_stacks(project_dir)}
+    path = project_dir / SNAPSHOT_PATH
+    write_snapshot(path, plans)
+    print(f"wrote {path}: " + ", ".join(f"{env} {len(plan)}" for env, plan in plans.items()))
+    return 0
+
+
+COMMANDS = {"plan": cmd_plan, "diff": cmd_diff, "snapshot": cmd_snapshot}
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
-        return cmd_plan(args)
+        return COMMANDS[args.command](args)
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
