@@ -98,7 +98,7 @@ class EksCluster(pulumi.ComponentResource):
             description=f"EKS {config.name} Secrets envelope encryption",
             enable_key_rotation=True,
             deletion_window_in_days=30,
-            opts=pulumi.ResourceOptions(parent=self, protect=True))
+            opts=pulumi.ResourceOptions(parent=self, protect=True, retain_on_delete=True))
 
         vpc_config: dict[str, Any] = {
             "subnet_ids": list(self.private_subnet_ids.values()),
@@ -117,7 +117,9 @@ class EksCluster(pulumi.ComponentResource):
             enabled_cluster_log_types=list(CONTROL_PLANE_LOGS),
             access_config={"authentication_mode": "API",
                            "bootstrap_cluster_creator_admin_permissions": True},
-            opts=pulumi.ResourceOptions(parent=self, depends_on=cluster_attachments))
+            # etcd holds every workload teams created: replacing or deleting the cluster needs a
+            # deliberate `pulumi state unprotect`
+            opts=pulumi.ResourceOptions(parent=self, protect=True, depends_on=cluster_attachments))
 
         issuer = self.cluster.identities.apply(_issuer)
         self.oidc_provider = aws.iam.OpenIdConnectProvider(

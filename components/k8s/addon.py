@@ -15,6 +15,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.core.names import MANAGED_BY_LABELS
+from components.k8s.crds import crd_handling
 from components.versions import ChartPin
 
 PodSecurityLevel = Literal["privileged", "baseline", "restricted"]
@@ -36,14 +37,18 @@ def namespace(
     opts: pulumi.ResourceOptions,
     labels: Mapping[str, str] | None = None,
 ) -> k8s.core.v1.Namespace:
-    """A namespace the library owns, always with a Pod Security ``enforce`` label."""
+    """A namespace the library owns, always with a Pod Security ``enforce`` label.
+
+    Retained on delete: deleting a namespace deletes everything in it, including volumes and
+    workloads users created there, so dropping it from the config only stops managing it.
+    """
     return k8s.core.v1.Namespace(
         resource_name,
         metadata={
             "name": name,
             "labels": {**MANAGED_BY_LABELS, **(labels or {}), **pod_security_labels(pod_security)},
         },
-        opts=opts,
+        opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(retain_on_delete=True)),
     )
 
 
@@ -58,8 +63,14 @@ def helm_release(
     depends_on: Sequence[pulumi.Resource] = (),
     skip_crds: bool = False,
 ) -> k8s.helm.v3.Release:
-    """A Helm release at the pinned chart version; it waits until its workloads are ready."""
+    """A Helm release at the pinned chart version; it waits until its workloads are ready.
+
+    Releases whose CRDs would go with them are guarded (see ``components.k8s.crds``).
+    """
     oci = pin.repository.startswith("oci://")
+    guard = pulumi.ResourceOptions(depends_on=list(depends_on))
+    if crd_handling(pin.chart) == "guarded-release":
+        guard = pulumi.ResourceOptions(depends_on=list(depends_on), protect=True, retain_on_delete=True)
     return k8s.helm.v3.Release(
         resource_name,
         name=release_name,
@@ -71,5 +82,5 @@ def helm_release(
         skip_crds=skip_crds,
         atomic=False,
         cleanup_on_fail=False,
-        opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=list(depends_on))),
+        opts=pulumi.ResourceOptions.merge(opts, guard),
     )

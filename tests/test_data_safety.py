@@ -1,0 +1,69 @@
+"""Every stateful resource in every environment carries its guards; every type is classified."""
+
+import pulumi
+import pulumi_kubernetes as k8s
+import pytest
+
+from components.k8s.crds import CHART_CRDS
+from components.plan.model import helm_release_manifest
+from components.plan.safety import STATEFUL, guard_problems, is_custom_resource
+from components.testing.fixtures import ENVIRONMENTS
+
+
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_every_stateful_resource_is_guarded_and_every_type_classified(plan_env, env):
+    assert guard_problems(plan_env(env)) == []
+
+
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_every_chart_says_how_its_crds_survive(plan_env, env):
+    charts = {helm_release_manifest(r)["chart"] for r in plan_env(env).helm_releases()}
+    assert charts - set(CHART_CRDS) == set()
+
+
+def test_gpu_operator_never_cleans_up_its_crds(plan_env):
+    for env in ENVIRONMENTS:
+        release = plan_env(env).one("kubernetes:helm.sh/v3:Release", "platform-gpu-operator-chart")
+        assert release.inputs["values"].get("operator", {}).get("cleanupCRD") in (None, False)
+
+
+def test_data_stores_exist_where_expected(plan_env):
+    prod_types = {r.type for r in plan_env("prod")}
+    assert {"aws:s3/bucket:Bucket", "aws:kms/key:Key", "aws:eks/cluster:Cluster"} <= prod_types
+    assert set(STATEFUL) & prod_types  # the check above is not vacuous
+
+
+def test_unguarded_stateful_resource_is_reported(run_component):
+    def program():
+        k8s.core.v1.PersistentVolumeClaim(
+            "ckpt",
+            metadata={"name": "ckpt", "namespace": "ml"},
+            spec={"accessModes": ["ReadWriteMany"], "resources": {"requests": {"storage": "1Ti"}}},
+            opts=pulumi.ResourceOptions(delete_before_replace=True),
+        )
+
+    assert guard_problems(run_component(program)) == [
+        "kubernetes:core/v1:PersistentVolumeClaim ckpt: must be protected (datasets, checkpoints, models)",
+        "kubernetes:core/v1:PersistentVolumeClaim ckpt: must be retained on delete (datasets, "
+        "checkpoints, models)",
+        "kubernetes:core/v1:PersistentVolumeClaim ckpt: must not be delete-before-replace (datasets, "
+        "checkpoints, models)",
+    ]
+
+
+def test_unclassified_type_is_reported(run_component):
+    import pulumi_aws as aws
+
+    def program():
+        aws.dynamodb.Table("t", attributes=[{"name": "id", "type": "S"}], hash_key="id",
+                           billing_mode="PAY_PER_REQUEST")
+
+    assert guard_problems(run_component(program)) == [
+        "aws:dynamodb/table:Table: not classified in components.plan.safety"
+    ]
+
+
+def test_custom_resources_are_recognised():
+    assert is_custom_resource("kubernetes:ray.io/v1:RayCluster")
+    assert not is_custom_resource("kubernetes:networking.k8s.io/v1:NetworkPolicy")
+    assert not is_custom_resource("kubernetes:core/v1:Pod")
