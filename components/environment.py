@@ -23,6 +23,7 @@ from components.gpu.alerts import GpuAlertsConfig
 from components.gpu.operator import GpuOperatorConfig
 from components.network import NetworkConfig
 from components.serving import ServingConfig, check_serving_pools
+from components.storage import StorageConfig, storage_issues
 from components.training import TrainingConfig, training_pool_issues
 
 
@@ -35,12 +36,14 @@ class EnvironmentConfig(ConfigModel):
     training: TrainingConfig = Field(default_factory=TrainingConfig)
     serving: ServingConfig = Field(default_factory=ServingConfig)
     network: NetworkConfig = Field(default_factory=NetworkConfig)
+    storage: StorageConfig | None = None
 
     def issues(self) -> Iterator[ConfigIssue]:
         """Checks across components: references to pools, capacities, driver ownership."""
         yield from self._aws_issues()
         yield from training_pool_issues(self.training, self.gpu_pools)
         yield from check_serving_pools(self.serving, self.gpu_pools)
+        yield from self._storage_issues()
         if (
             self.network.enabled
             and self.network.operator.enabled
@@ -53,6 +56,16 @@ class EnvironmentConfig(ConfigModel):
                 "or keep gpuOperator.nodeFeatureDiscovery on",
                 False,
             )
+
+    def _storage_issues(self) -> Iterator[ConfigIssue]:
+        if self.storage is None:
+            return
+        # namespaces other components create, with their Pod Security level
+        levels = {team: spec.pod_security for team, spec in self.training.teams.items()}
+        if self.serving.enabled:
+            levels[self.serving.namespace] = "baseline"
+        for found in storage_issues(self.storage, self.gpu_pools, levels):
+            yield found.prefixed("storage")
 
     def _aws_issues(self) -> Iterator[ConfigIssue]:
         if self.cluster.kind == "eks" and self.aws is None:

@@ -17,6 +17,7 @@ from components.gpu.operator import GpuOperator
 from components.network import build_network
 from components.network.workload import gpudirect_rdma
 from components.serving import build_serving
+from components.storage import build_storage
 from components.training import build_training
 
 PLATFORM_TYPE = "gpu-platform:index:Platform"
@@ -84,4 +85,21 @@ class GpuPlatform(pulumi.ComponentResource):
         self.serving = build_serving(
             child_name(name, "serving"), env.serving, env.gpu_pools, on_cluster, **workload_identity
         )
+        self.storage = None
+        if env.storage is not None:
+            vpc = {}
+            if self.compute is not None:  # metadata engines in the EKS private subnets
+                vpc = {
+                    "subnet_ids": list(self.compute.cluster.private_subnet_ids.values()),
+                    "security_group_ids": [self.compute.cluster.cluster_security_group_id],
+                }
+            serving_ns = [self.serving.namespace] if self.serving is not None else []
+            self.storage = build_storage(
+                child_name(name, "storage"),
+                env.storage,
+                env.gpu_pools,
+                on_cluster,
+                depends_on=[*team_namespaces, *serving_ns],
+                **vpc,
+            )
         self.register_outputs({"gpuPools": sorted(env.gpu_pools)})

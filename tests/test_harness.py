@@ -140,3 +140,9 @@ def test_explicit_providers_are_recorded_by_urn(run_component):
 
     plan = run_component(program)
     assert plan.one(NS, "n").provider == plan.one("pulumi:providers:kubernetes", "k8s").urn
+
+
+def test_whole_secret_maps_are_redacted_in_manifests_but_stay_valid_objects(plan):
+    [secret] = [o for o in plan.kubernetes_objects() if o["kind"] == "Secret"]
+    assert secret["stringData"] == {}
+    assert secret["metadata"]["annotations"] == {"gpu-platform.io/plan-redacted": "stringData"}

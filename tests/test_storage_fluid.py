@@ -146,3 +146,35 @@ def test_dataset_and_volume_names_must_differ():
     assert str(caught.value).splitlines()[1:] == [
         "  - fluid.datasets.ckpt: name already used by juicefs.volumes.ckpt; datasets and volumes share "
         "one name space"]
+
+
+def test_dataset_namespaces_are_created_privileged_before_their_datasets(run_component, conformance):
+    data = config({"imagenet": {**IMAGENET, "namespace": "datasets"}})
+    data["fluid"]["datasetNamespaces"] = ["datasets"]
+    plan = run(run_component, data)
+    ns = plan.one("kubernetes:core/v1:Namespace", "storage-fluid-datasets-ns")
+    assert ns.inputs["metadata"]["name"] == "datasets"
+    assert ns.inputs["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == "privileged"
+    dataset = plan.one(CR + "Dataset", "storage-fluid-imagenet-dataset")
+    assert ns.urn in dataset.dependencies
+    conformance.assert_conformant(conformance.validate_all(plan.kubernetes_objects()))
+
+
+def test_datasets_in_baseline_namespaces_are_reported():
+    from components.storage import storage_issues
+
+    cfg = validate_model(StorageConfig, config({"imagenet": IMAGENET}))
+    assert [str(i) for i in storage_issues(cfg, POOLS, {"ml": "baseline"})] == [
+        "fluid.datasets.imagenet.namespace: Fluid runs privileged FUSE and cache pods in the dataset's "
+        "namespace, and 'ml' enforces Pod Security 'baseline'; use a namespace from "
+        'fluid.datasetNamespaces (got "ml")']
+    assert storage_issues(cfg, POOLS, {"ml": "privileged"}) == []
+
+
+def test_fluid_namespace_cannot_be_a_dataset_namespace():
+    data = config({})
+    data["fluid"]["datasetNamespaces"] = ["fluid-system"]
+    with pytest.raises(ConfigError) as caught:
+        validate_model(StorageConfig, data)
+    assert str(caught.value).splitlines()[1:] == [
+        "  - fluid.datasetNamespaces: must not contain Fluid's own namespace 'fluid-system'"]

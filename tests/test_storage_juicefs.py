@@ -66,7 +66,8 @@ def test_aws_bucket_is_protected_retained_encrypted_versioned_and_private(run_co
     plan = run_from_config(run_component, storage({"shared": aws_fs(REDIS)}))
     bucket = plan.one("aws:s3/bucket:Bucket", "storage-juicefs-shared-bucket")
     assert (bucket.protect, bucket.retain_on_delete) == (True, True)
-    assert bucket.inputs == {"forceDestroy": False, "tags": {"gpu-platform.io/juicefs": "shared"}}
+    assert bucket.inputs == {"forceDestroy": False, "region": "us-east-1",
+                             "tags": {"gpu-platform.io/juicefs": "shared"}}
     sse = plan.one("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
                    "storage-juicefs-shared-bucket-encryption")
     assert sse.inputs["rules"] == [{"applyServerSideEncryptionByDefault": {"sseAlgorithm": "AES256"},
@@ -78,7 +79,7 @@ def test_aws_bucket_is_protected_retained_encrypted_versioned_and_private(run_co
                      "storage-juicefs-shared-bucket-public-access")
     assert {k: v for k, v in block.inputs.items() if k != "bucket"} == {
         "blockPublicAcls": True, "blockPublicPolicy": True, "ignorePublicAcls": True,
-        "restrictPublicBuckets": True}
+        "restrictPublicBuckets": True, "region": "us-east-1"}
 
 
 def test_redis_engine_never_evicts_is_encrypted_protected_and_fails_over(run_component):
@@ -145,13 +146,14 @@ def test_external_secret_storage_class_and_pvcs(run_component, conformance):
     assert sc.inputs["mountOptions"] == ["cache-dir=/var/jfsCache", "cache-size=102400", "buffer-size=300"]
     assert sc.inputs["parameters"]["csi.storage.k8s.io/node-publish-secret-name"] == "juicefs-lab-secret"
     assert sc.inputs["parameters"]["csi.storage.k8s.io/provisioner-secret-namespace"] == "kube-system"
+    assert sc.inputs["parameters"]["pathPattern"] == "${.PVC.namespace}-${.PVC.name}"
     pvc = plan.one(PVC, "storage-juicefs-checkpoints-pvc")
     assert (pvc.protect, pvc.retain_on_delete) == (True, True)
     assert pvc.inputs["spec"] == {"accessModes": ["ReadWriteMany"], "storageClassName": "juicefs-lab",
                                   "resources": {"requests": {"storage": "10Ti"}}}
     assert pvc.inputs["metadata"]["namespace"] == "ml"
     models = plan.one(PVC, "storage-juicefs-models-pvc")
-    assert models.inputs["spec"]["accessModes"] == ["ReadOnlyMany"]
+    assert models.inputs["spec"]["accessModes"] == ["ReadWriteMany"]  # readOnly: how pods mount it
     objects = plan.kubernetes_objects()
     for obj in objects:  # the plan hides a Secret's whole stringData; validate its real keys
         if obj["kind"] == "Secret":
@@ -185,17 +187,14 @@ def test_csi_driver_release_and_values_conform(run_component, conformance):
         "juicefs-csi-driver", "0.32.4", "kube-system")
     assert release["values"] == {
         "mountMode": "mountpod",
-        "controller": {"replicas": 2},
-        "node": {"tolerations": [
-            {"key": "CriticalAddonsOnly", "operator": "Exists"},
-            {"key": "nvidia.com/gpu", "operator": "Equal", "value": "true", "effect": "NoSchedule"}]},
+        "controller": {"replicas": 2, "provisioner": True},
+        "node": {"tolerations": [{"key": "CriticalAddonsOnly", "operator": "Exists"},
+                                 {"key": "nvidia.com/gpu", "operator": "Exists"}]},
         "dashboard": {"enabled": True},
         "storageClasses": [],
     }
     assert plan.find("kubernetes:core/v1:Namespace") == []  # kube-system is never created
-    # node.tolerations: a list of core Tolerations; upstream's example item shows only key/operator
-    conformance.assert_conformant(conformance.validate_helm_values(
-        "juicefs-csi-driver", release["values"], free_form=("node.tolerations",)))
+    conformance.assert_conformant(conformance.validate_helm_values("juicefs-csi-driver", release["values"]))
 
 
 def test_secret_keys_are_the_ones_juicefs_reads(run_component):
@@ -220,7 +219,7 @@ def test_own_namespace_is_privileged(run_component):
 
 def test_values_overrides_are_merged_last():
     cfg = JuiceFsConfig(values_overrides={"controller": {"replicas": 3}})
-    assert csi_values(cfg, POOLS)["controller"] == {"replicas": 3}
+    assert csi_values(cfg, POOLS)["controller"] == {"replicas": 3, "provisioner": True}
 
 
 @pytest.mark.parametrize(("data", "message"), [
@@ -246,3 +245,37 @@ def test_bad_secret_values_are_not_echoed_in_errors():
     with pytest.raises(ConfigError) as caught:
         validate_model(StorageConfig, storage({"lab": bad}))
     assert "fixture" not in str(caught.value)
+
+
+def test_node_plugin_tolerates_every_pool_taint_key_once():
+    pools = {**POOLS,
+             "infer": GpuPool.model_validate({"role": "inference", "gpu": {"model": "l4", "count": 1},
+                                              "taints": [{"key": "pool", "value": "infer"},
+                                                         {"key": "nvidia.com/gpu"}]})}
+    assert csi_values(JuiceFsConfig(), pools)["node"]["tolerations"] == [
+        {"key": "CriticalAddonsOnly", "operator": "Exists"},
+        {"key": "nvidia.com/gpu", "operator": "Exists"},
+        {"key": "pool", "operator": "Exists"},
+    ]
+
+
+def test_aws_metadata_engine_without_subnets_is_an_error_before_registration(run_component):
+    fs = aws_fs(REDIS)
+    fs["aws"] = {k: v for k, v in fs["aws"].items() if k not in ("subnetIds", "securityGroupIds")}
+    cfg = validate_model(StorageConfig, storage({"shared": fs}))
+    with pytest.raises(ConfigError) as caught:
+        build_storage("storage", cfg, POOLS, pulumi.ResourceOptions(), security_group_ids=["sg-1"])
+    assert str(caught.value).splitlines()[1:] == [
+        "  - storage.juicefs.fileSystems.shared.aws.subnetIds: is required: the metadata engine's private "
+        "subnets (or pass the VPC's subnets to build_storage)"]
+
+
+def test_volume_namespaces_must_be_created_by_some_component():
+    from components.storage import storage_issues
+
+    volumes = {"ckpt": {"fileSystem": "lab", "namespace": "mll", "size": "1Ti"}}
+    cfg = validate_model(StorageConfig, storage({"lab": EXTERNAL}, volumes))
+    assert [str(i) for i in storage_issues(cfg, POOLS, {"ml": "baseline", "ml-serving": "baseline"})] == [
+        'juicefs.volumes.ckpt.namespace: no component creates this namespace; known namespaces: ml, '
+        'ml-serving (got "mll")']
+    assert storage_issues(cfg, POOLS) == []  # without namespace facts nothing is assumed

@@ -32,8 +32,16 @@ def test_a_fluid_dataset_is_the_pvc_fluid_creates_read_only():
     assert mount == {"name": "imagenet", "mountPath": "/data/imagenet", "readOnly": True}
 
 
-def test_read_only_volume():
+def test_read_only_volume_and_a_writer_override():
     assert volume_for("models", CONFIG)[1]["readOnly"] is True
+    volume, mount = volume_for("models", CONFIG, read_only=False)
+    assert (volume["persistentVolumeClaim"]["readOnly"], mount["readOnly"]) == (False, False)
+
+
+def test_a_dataset_cannot_be_mounted_writable():
+    with pytest.raises(ValueError) as caught:
+        volume_for("imagenet", CONFIG, read_only=False)
+    assert str(caught.value) == "storage dataset 'imagenet' is a read-only cache; write to its source instead"
 
 
 def test_unknown_name_lists_known_names():

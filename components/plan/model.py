@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from components.plan.capture import Registration
+from components.plan.capture import SECRET, Registration
 
 if TYPE_CHECKING:
     from components.plan.capture import CapturingMonitor
@@ -119,14 +119,30 @@ def is_kubernetes_object(resource: Registration) -> bool:
     )
 
 
+REDACTED_ANNOTATION = "gpu-platform.io/plan-redacted"
+
+
 def kubernetes_object(resource: Registration) -> dict[str, Any]:
-    """The manifest of a Kubernetes resource: its inputs in the API's key order."""
+    """The manifest of a Kubernetes resource: its inputs in the API's key order.
+
+    A map that is secret as a whole (a Secret's ``data``/``stringData``) is written as ``{}``
+    and named in the plan-only annotation ``gpu-platform.io/plan-redacted``, so the manifest
+    stays a valid object without revealing even the keys.
+    """
     inputs = dict(resource.inputs)
+    metadata = dict(inputs.pop("metadata", {}) or {})
     manifest: dict[str, Any] = {
         "apiVersion": inputs.pop("apiVersion"),
         "kind": inputs.pop("kind"),
-        "metadata": inputs.pop("metadata", {}),
+        "metadata": metadata,
     }
+    redacted = sorted(k for k in ("data", "stringData", "binaryData") if inputs.get(k) == SECRET)
+    for key in redacted:
+        inputs[key] = {}
+    if redacted:
+        annotations = dict(metadata.get("annotations") or {})
+        annotations[REDACTED_ANNOTATION] = ",".join(redacted)
+        metadata["annotations"] = annotations
     manifest.update(inputs)
     return manifest
 

@@ -16,7 +16,14 @@ from pydantic import Field
 from components.config import ConfigError, ConfigIssue, ConfigModel
 from components.config.errors import issue
 from components.core.pools import GpuPool
-from components.storage.fluid import Fluid, FluidConfig, FluidDataset, pool_issues, source_parts
+from components.storage.fluid import (
+    Fluid,
+    FluidConfig,
+    FluidDataset,
+    namespace_issues,
+    pool_issues,
+    source_parts,
+)
 from components.storage.juicefs import FileSystem, JuiceFs, JuiceFsConfig, Volume
 from components.storage.mounts import known_storage, volume_for
 
@@ -49,9 +56,45 @@ def _valid(ds: FluidDataset) -> bool:
     return True
 
 
-def storage_issues(config: StorageConfig, pools: Mapping[str, GpuPool]) -> list[ConfigIssue]:
-    """Cross-area checks (GPU pools named by datasets); paths relative to the storage key."""
-    return pool_issues(config.fluid, pools) if config.fluid.enabled else []
+def storage_issues(
+    config: StorageConfig,
+    pools: Mapping[str, GpuPool],
+    namespace_levels: Mapping[str, str] | None = None,
+) -> list[ConfigIssue]:
+    """Cross-area checks; paths relative to the storage key.
+
+    GPU pools named by datasets must exist. ``namespace_levels`` (namespace -> Pod Security level)
+    lists the namespaces other areas create: when given, every volume's namespace must be one of
+    them (or a Fluid dataset namespace), and no dataset may sit in one below privileged.
+    """
+    found: list[ConfigIssue] = []
+    fluid_namespaces = config.fluid.dataset_namespaces if config.fluid.enabled else []
+    if namespace_levels is not None and config.juicefs.enabled:
+        known = sorted({*namespace_levels, *fluid_namespaces})
+        for name, volume in config.juicefs.volumes.items():
+            if volume.namespace not in known:
+                found.append(issue(f"juicefs.volumes.{name}.namespace",
+                                   f"no component creates this namespace; known namespaces: "
+                                   f"{', '.join(known) or 'none'}", volume.namespace))
+    if config.fluid.enabled:
+        found += pool_issues(config.fluid, pools) + namespace_issues(config.fluid, namespace_levels or {})
+    return found
+
+
+def network_issues(config: StorageConfig, *, have_subnets: bool, have_groups: bool) -> list[ConfigIssue]:
+    """AWS metadata engines need subnets and security groups, from config or from the VPC."""
+    found = []
+    for fs, spec in config.juicefs.file_systems.items():
+        if not config.juicefs.enabled or spec.aws is None:
+            continue
+        path = f"juicefs.fileSystems.{fs}.aws"
+        if not (have_subnets or spec.aws.subnet_ids):
+            found.append(issue(f"{path}.subnetIds", "is required: the metadata engine's private subnets "
+                               "(or pass the VPC's subnets to build_storage)"))
+        if not (have_groups or spec.aws.security_group_ids):
+            found.append(issue(f"{path}.securityGroupIds", "is required: security groups that let the "
+                               "cluster's nodes reach the metadata engine"))
+    return found
 
 
 @dataclass(frozen=True)
@@ -74,7 +117,9 @@ def build_storage(
 
     ``depends_on``: what must exist before PVCs and datasets (their namespaces).
     """
-    problems = [i.prefixed("storage") for i in storage_issues(config, pools)]
+    found = storage_issues(config, pools) + network_issues(
+        config, have_subnets=subnet_ids is not None, have_groups=security_group_ids is not None)
+    problems = [i.prefixed("storage") for i in found]
     if problems:
         raise ConfigError(problems)
     juicefs = None
@@ -101,6 +146,7 @@ __all__ = [
     "Volume",
     "build_storage",
     "known_storage",
+    "network_issues",
     "storage_issues",
     "volume_for",
 ]

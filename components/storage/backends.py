@@ -59,19 +59,24 @@ def _escape(value: str) -> str:
     return quote(value, safe="")
 
 
-def _guarded(parent: pulumi.Resource, retain: bool = False) -> pulumi.ResourceOptions:
-    return pulumi.ResourceOptions(parent=parent, protect=True, retain_on_delete=retain or None)
+def _guarded(parent: pulumi.Resource) -> pulumi.ResourceOptions:
+    # protect: no accidental replacement or deletion; retain: removing it from the program (or
+    # `pulumi destroy`) leaves the data store in place
+    return pulumi.ResourceOptions(parent=parent, protect=True, retain_on_delete=True)
 
 
-def create_bucket(name: str, bucket_name: str | None, tags: dict[str, str],
-                  parent: pulumi.Resource) -> tuple[aws.s3.Bucket, list[pulumi.Resource]]:
+def create_bucket(
+    name: str, bucket_name: str | None, tags: dict[str, str], parent: pulumi.Resource,
+    region: str | None = None,
+) -> tuple[aws.s3.Bucket, list[pulumi.Resource]]:
     """An encrypted, versioned, private S3 bucket (pulumi-aws v7 split resources)."""
     bucket = aws.s3.Bucket(child_name(name, "bucket"), bucket=bucket_name, force_destroy=False,
-                           tags=tags, opts=_guarded(parent, retain=True))
+                           tags=tags, region=region, opts=_guarded(parent))
     child = pulumi.ResourceOptions(parent=parent)
     encryption = aws.s3.BucketServerSideEncryptionConfiguration(
         child_name(name, "bucket-encryption"),
         bucket=bucket.id,
+        region=region,
         rules=[{"apply_server_side_encryption_by_default": {"sse_algorithm": "AES256"},
                 "bucket_key_enabled": True}],
         opts=child,
@@ -79,12 +84,14 @@ def create_bucket(name: str, bucket_name: str | None, tags: dict[str, str],
     versioning = aws.s3.BucketVersioning(
         child_name(name, "bucket-versioning"),
         bucket=bucket.id,
+        region=region,
         versioning_configuration={"status": "Enabled"},
         opts=child,
     )
     public = aws.s3.BucketPublicAccessBlock(
         child_name(name, "bucket-public-access"),
         bucket=bucket.id,
+        region=region,
         block_public_acls=True,
         block_public_policy=True,
         ignore_public_acls=True,
@@ -94,9 +101,11 @@ def create_bucket(name: str, bucket_name: str | None, tags: dict[str, str],
     return bucket, [bucket, encryption, versioning, public]
 
 
-def create_redis(name: str, engine: RedisEngine, subnet_ids: pulumi.Input[Sequence[str]],
-                 security_group_ids: pulumi.Input[Sequence[str]], tags: dict[str, str],
-                 parent: pulumi.Resource) -> tuple[pulumi.Output[str], list[pulumi.Resource]]:
+def create_redis(
+    name: str, engine: RedisEngine, subnet_ids: pulumi.Input[Sequence[str]],
+    security_group_ids: pulumi.Input[Sequence[str]], tags: dict[str, str], parent: pulumi.Resource,
+    region: str | None = None,
+) -> tuple[pulumi.Output[str], list[pulumi.Resource]]:
     child = pulumi.ResourceOptions(parent=parent)
     params = aws.elasticache.ParameterGroup(
         child_name(name, "redis-params"),
@@ -104,12 +113,12 @@ def create_redis(name: str, engine: RedisEngine, subnet_ids: pulumi.Input[Sequen
         description=f"JuiceFS metadata for {name}: never evict keys",
         # JuiceFS refuses to run on a Redis that may evict keys: an evicted key is a lost inode
         parameters=[{"name": "maxmemory-policy", "value": "noeviction"}],
-        tags=tags,
+        tags=tags, region=region,
         opts=child,
     )
     subnets = aws.elasticache.SubnetGroup(
         child_name(name, "redis-subnets"), subnet_ids=subnet_ids,
-        description=f"JuiceFS metadata for {name}", tags=tags, opts=child,
+        description=f"JuiceFS metadata for {name}", tags=tags, region=region, opts=child,
     )
     token = pulumi.Output.secret(engine.auth_token.get_secret_value())
     replicated = engine.nodes > 1
@@ -132,7 +141,7 @@ def create_redis(name: str, engine: RedisEngine, subnet_ids: pulumi.Input[Sequen
         snapshot_retention_limit=engine.snapshot_retention_days,
         final_snapshot_identifier=f"{name}-final",
         apply_immediately=False,
-        tags=tags,
+        tags=tags, region=region,
         opts=_guarded(parent),
     )
     # rediss:// (TLS); database 1 keeps db 0 free for anything else sharing the group
@@ -141,12 +150,14 @@ def create_redis(name: str, engine: RedisEngine, subnet_ids: pulumi.Input[Sequen
     return metaurl, [params, subnets, group]
 
 
-def create_postgres(name: str, engine: PostgresEngine, subnet_ids: pulumi.Input[Sequence[str]],
-                    security_group_ids: pulumi.Input[Sequence[str]], tags: dict[str, str],
-                    parent: pulumi.Resource) -> tuple[pulumi.Output[str], list[pulumi.Resource]]:
+def create_postgres(
+    name: str, engine: PostgresEngine, subnet_ids: pulumi.Input[Sequence[str]],
+    security_group_ids: pulumi.Input[Sequence[str]], tags: dict[str, str], parent: pulumi.Resource,
+    region: str | None = None,
+) -> tuple[pulumi.Output[str], list[pulumi.Resource]]:
     subnets = aws.rds.SubnetGroup(
         child_name(name, "postgres-subnets"), subnet_ids=subnet_ids,
-        description=f"JuiceFS metadata for {name}", tags=tags,
+        description=f"JuiceFS metadata for {name}", tags=tags, region=region,
         opts=pulumi.ResourceOptions(parent=parent),
     )
     password = pulumi.Output.secret(engine.password.get_secret_value())
@@ -169,7 +180,7 @@ def create_postgres(name: str, engine: PostgresEngine, subnet_ids: pulumi.Input[
         port=POSTGRES_PORT,
         db_subnet_group_name=subnets.name,
         vpc_security_group_ids=security_group_ids,
-        tags=tags,
+        tags=tags, region=region,
         opts=_guarded(parent),
     )
     metaurl = pulumi.Output.secret(pulumi.Output.concat(

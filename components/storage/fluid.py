@@ -102,8 +102,17 @@ class FluidConfig(ConfigModel):
     namespace: DnsLabel = "fluid-system"
     # Fluid's CSI plugin and FUSE pods are privileged
     pod_security: PodSecurityLevel = "privileged"
+    # namespaces this component creates (Pod Security privileged) for datasets: Fluid runs the
+    # runtime's FUSE and cache worker pods, privileged, in the Dataset's own namespace
+    dataset_namespaces: list[DnsLabel] = Field(default_factory=list)
     datasets: dict[DnsLabel, FluidDataset] = Field(default_factory=dict)
     values_overrides: dict[str, Any] = Field(default_factory=dict)
+
+    def issues(self) -> Iterator[ConfigIssue]:
+        if self.namespace in self.dataset_namespaces:
+            yield issue("datasetNamespaces", f"must not contain Fluid's own namespace '{self.namespace}'")
+        if len(set(self.dataset_namespaces)) != len(self.dataset_namespaces):
+            yield issue("datasetNamespaces", "each namespace at most once", self.dataset_namespaces)
 
 
 def source_parts(source: str) -> tuple[str, str, str]:
@@ -121,6 +130,22 @@ def pool_issues(config: FluidConfig, pools: Mapping[str, GpuPool]) -> list[Confi
         issue(f"fluid.datasets.{name}.pool", f"unknown GPU pool; known pools: {known}", ds.pool)
         for name, ds in config.datasets.items()
         if ds.pool not in pools
+    ]
+
+
+def namespace_issues(config: FluidConfig, levels: Mapping[str, str]) -> list[ConfigIssue]:
+    """Datasets in namespaces (created elsewhere) whose Pod Security level rejects Fluid's pods.
+
+    ``levels``: namespace -> enforced level, for namespaces other areas create (team namespaces).
+    """
+    return [
+        issue(f"fluid.datasets.{name}.namespace",
+              f"Fluid runs privileged FUSE and cache pods in the dataset's namespace, and '{ds.namespace}' "
+              f"enforces Pod Security '{levels[ds.namespace]}'; use a namespace from "
+              "fluid.datasetNamespaces", ds.namespace)
+        for name, ds in config.datasets.items()
+        if ds.namespace not in config.dataset_namespaces and levels.get(ds.namespace, "privileged")
+        != "privileged"
     ]
 
 
@@ -230,9 +255,14 @@ class Fluid(pulumi.ComponentResource):
         self.release = helm_release(child_name(name, "chart"), FLUID, release_name="fluid",
                                     namespace=config.namespace, values=fluid_values(config),
                                     opts=child, depends_on=[ns])
+        owned = {
+            ns_name: namespace(child_name(name, f"{ns_name}-ns"), ns_name, "privileged", child)
+            for ns_name in config.dataset_namespaces
+        }
         secrets = juicefs_secrets or {}
         for ds_name, ds in config.datasets.items():
             deps: list[pulumi.Resource] = [self.release, *depends_on]
+            deps += [owned[ds.namespace]] if ds.namespace in owned else []
             keys: list[str] = []
             scheme, target, _ = source_parts(ds.source)
             if scheme == "juicefs":
@@ -244,7 +274,7 @@ class Fluid(pulumi.ComponentResource):
                     metadata={"name": juicefs_secret_name(ds_name), "namespace": ds.namespace,
                               "labels": dict(MANAGED_BY_LABELS)},
                     type="Opaque", string_data=dict(data),
-                    opts=pulumi.ResourceOptions(parent=self, depends_on=list(depends_on))))
+                    opts=pulumi.ResourceOptions(parent=self, depends_on=deps[1:])))
             after = pulumi.ResourceOptions(parent=self, depends_on=deps)
             dataset = _custom(child_name(name, f"{ds_name}-dataset"),
                               dataset_object(ds_name, ds, pools[ds.pool], keys), after)

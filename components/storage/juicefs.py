@@ -26,6 +26,7 @@ from components.versions import JUICEFS_CSI_DRIVER
 
 JUICEFS_TYPE = "gpu-platform:storage:JuiceFs"
 PROVISIONER = "csi.juicefs.com"
+PATH_PATTERN = "${.PVC.namespace}-${.PVC.name}"
 # a Kubernetes quantity for a PVC size (whole binary units keep sizes comparable)
 SIZE_PATTERN = r"^[1-9][0-9]*(Mi|Gi|Ti|Pi)$"
 PATTERN_HINTS[SIZE_PATTERN] = "must be a size such as 500Gi or 10Ti (a whole number and Mi, Gi, Ti or Pi)"
@@ -44,7 +45,7 @@ class MountCache(ConfigModel):
 
 
 class AwsStore(ConfigModel):
-    region: str = Field(min_length=1)
+    region: str | None = None  # None: the stack's aws:region (pulumi-aws v7 per-resource region)
     bucket_name: str | None = None  # None: Pulumi names it (names are global)
     metadata: MetadataEngine
     # from the VPC's owner; a Pulumi Input passed to build_storage wins over these
@@ -87,6 +88,8 @@ class Volume(ConfigModel):
     file_system: DnsLabel
     namespace: DnsLabel
     size: Size
+    # how pods mount it by default (volume_for); the PVC itself is always ReadWriteMany, since a
+    # new JuiceFS volume is an empty directory someone must write first
     read_only: bool = False
 
 
@@ -128,12 +131,14 @@ def mount_options(cache: MountCache) -> list[str]:
 
 def csi_values(config: JuiceFsConfig, pools: Mapping[str, Any]) -> dict[str, Any]:
     """Helm values for juicefs-csi-driver (every key exists in its values.yaml)."""
-    critical = {"key": "CriticalAddonsOnly", "operator": "Exists"}
+    # the node plugin must run on GPU nodes too, or their pods can never mount a volume; "Exists"
+    # per taint key (the shape upstream's values show) tolerates every value and effect of it
+    keys = dict.fromkeys(["CriticalAddonsOnly", *(t["key"] for t in all_pool_tolerations(dict(pools)))])
     values = {
         "mountMode": "mountpod",
-        "controller": {"replicas": config.controller_replicas},
-        # the node plugin must run on GPU nodes too, or their pods can never mount a volume
-        "node": {"tolerations": [critical, *all_pool_tolerations(dict(pools))]},
+        # the provisioner creates each PV's directory by pathPattern
+        "controller": {"replicas": config.controller_replicas, "provisioner": True},
+        "node": {"tolerations": [{"key": key, "operator": "Exists"} for key in keys]},
         "dashboard": {"enabled": config.dashboard},
         # StorageClasses are created by this component (with their secrets), not by the chart
         "storageClasses": [],
@@ -146,6 +151,9 @@ def storage_class(fs: str, spec: FileSystem, secret_namespace: str) -> dict[str,
     for role in ("provisioner", "controller-expand", "node-publish"):
         parameters[f"csi.storage.k8s.io/{role}-secret-name"] = secret_name(fs)
         parameters[f"csi.storage.k8s.io/{role}-secret-namespace"] = secret_namespace
+    # predictable directories (/<namespace>-<pvc>) instead of /pvc-<uid>, so a Fluid dataset can
+    # name a volume's data as juicefs://<fs>/<namespace>-<pvc>/...; needs controller.provisioner
+    parameters["pathPattern"] = PATH_PATTERN
     return {
         "apiVersion": "storage.k8s.io/v1",
         "kind": "StorageClass",
@@ -165,7 +173,7 @@ def pvc(name: str, volume: Volume) -> dict[str, Any]:
         "kind": "PersistentVolumeClaim",
         "metadata": {"name": name, "namespace": volume.namespace, "labels": dict(MANAGED_BY_LABELS)},
         "spec": {
-            "accessModes": ["ReadOnlyMany" if volume.read_only else "ReadWriteMany"],
+            "accessModes": ["ReadWriteMany"],
             "storageClassName": storage_class_name(volume.file_system),
             "resources": {"requests": {"storage": volume.size}},
         },
@@ -194,6 +202,8 @@ class JuiceFs(pulumi.ComponentResource):
             namespace=config.namespace, values=csi_values(config, pools), opts=child,
             depends_on=ns_deps,
         )
+        # per AWS file system: its bucket (the compute layer grants node/pod roles access to it)
+        self.buckets: dict[str, Any] = {}
         # per file system: the Secret's data as secret Outputs (Fluid copies it next to datasets)
         self.secret_data: dict[str, dict[str, pulumi.Output[str]]] = {}
         self.storage_classes: dict[str, k8s.storage.v1.StorageClass] = {}
@@ -250,11 +260,13 @@ class JuiceFs(pulumi.ComponentResource):
         elif spec.aws is not None:
             store = spec.aws
             tags = {"gpu-platform.io/juicefs": fs}
-            bucket, _ = create_bucket(prefix, store.bucket_name, tags, self)
+            bucket, _ = create_bucket(prefix, store.bucket_name, tags, self, store.region)
+            self.buckets[fs] = bucket
             subnets = subnet_ids if subnet_ids is not None else store.subnet_ids
             groups = security_group_ids if security_group_ids is not None else store.security_group_ids
             create = create_redis if store.metadata.kind == "redis" else create_postgres
-            metaurl, _ = create(prefix, store.metadata, subnets, groups, tags, self)  # type: ignore[arg-type]
+            metaurl, _ = create(prefix, store.metadata, subnets, groups, tags, self,  # type: ignore[arg-type]
+                                store.region)
             data.update(metaurl=metaurl, storage="s3",
                         bucket=pulumi.Output.concat("https://", bucket.bucket_regional_domain_name))
         if spec.access_key is not None and spec.secret_key is not None:

@@ -44,17 +44,24 @@ def volume_for(
     *,
     namespace: str | None = None,
     mount_path: str | None = None,
+    read_only: bool | None = None,
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """``(volume, volumeMount)`` for the volume or dataset ``name``.
 
     ``namespace``, when given, is the namespace of the pod: a PVC can only be mounted from its
     own namespace, so a mismatch is an error rather than a pod stuck in ``Pending``.
+    ``read_only`` overrides a volume's default (a job that fills ``models`` mounts it writable);
+    datasets are always read-only.
     """
     named = known_storage(storage_config)
     if name not in named:
         known = ", ".join(sorted(named)) or "none"
         raise ValueError(f"unknown storage volume or dataset '{name}'; known names: {known}")
     found = named[name]
+    if read_only is not None and found.kind == "volume":
+        found = NamedStorage(found.namespace, read_only, found.kind)
+    elif read_only is False:
+        raise ValueError(f"storage dataset '{name}' is a read-only cache; write to its source instead")
     if namespace is not None and namespace != found.namespace:
         raise ValueError(
             f"storage {found.kind} '{name}' is in namespace '{found.namespace}', not '{namespace}': "
