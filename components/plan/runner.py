@@ -50,14 +50,15 @@ def run_program(
     config: StackConfig | None = None,
     invokes: Mapping[str, InvokeAnswer] | None = None,
     preview: bool = True,
+    monitor: CapturingMonitor | None = None,
 ) -> Plan:
     """Run ``program`` under mocks and capture every registration, option and stack output.
 
-    Each call starts a fresh root stack, so runs never leak into each other.
+    Each call starts a fresh root stack, so runs never leak into each other. Pass ``monitor``
+    to inspect what was registered even when the program fails.
     """
     config = config or StackConfig()
-    mocks = PlanMocks(invokes)
-    monitor = CapturingMonitor(mocks)
+    monitor = monitor or CapturingMonitor(PlanMocks(invokes))
     pulumi_settings.set_root_resource(None)  # type: ignore[arg-type]
     pulumi_settings.configure(
         MockSettings(
