@@ -24,11 +24,13 @@ def test_bucket_protections_and_irsa(run_component, conformance):
     assert (bucket.protect, bucket.retain_on_delete, bucket.inputs["forceDestroy"]) == (True, True, False)
     sse = plan.one("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
                    "serving-models-bucket-encryption")
-    assert sse.inputs["rules"] == [{"applyServerSideEncryptionByDefault": {"sseAlgorithm": "AES256"}}]
+    assert sse.inputs["rules"] == [
+        {"applyServerSideEncryptionByDefault": {"sseAlgorithm": "AES256"}, "bucketKeyEnabled": True}
+    ]
     versioning = plan.one("aws:s3/bucketVersioning:BucketVersioning", "serving-models-bucket-versioning")
     assert versioning.inputs["versioningConfiguration"] == {"status": "Enabled"}
     pab = plan.one("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
-                   "serving-models-bucket-public-access-block")
+                   "serving-models-bucket-public-access")
     assert all(pab.inputs[k] is True for k in ("blockPublicAcls", "blockPublicPolicy",
                                                "ignorePublicAcls", "restrictPublicBuckets"))
     role = plan.one("aws:iam/role:Role", "serving-models-reader-role")
@@ -38,6 +40,12 @@ def test_bucket_protections_and_irsa(run_component, conformance):
         "oidc.eks.us-east-1.amazonaws.com/id/ABC:sub": "system:serviceaccount:ml-serving:kserve-model-reader",
         "oidc.eks.us-east-1.amazonaws.com/id/ABC:aud": "sts.amazonaws.com",
     }
+    policy = plan.one("aws:iam/rolePolicy:RolePolicy", "serving-models-reader-role-policy")
+    bucket_arn = bucket.outputs["arn"]
+    assert json.loads(policy.inputs["policy"])["Statement"] == [
+        {"Effect": "Allow", "Action": ["s3:ListBucket"], "Resource": [bucket_arn]},
+        {"Effect": "Allow", "Action": ["s3:GetObject"], "Resource": [f"{bucket_arn}/*"]},
+    ]
     sa = plan.one("kubernetes:core/v1:ServiceAccount", "serving-models-reader-sa")
     assert set(sa.inputs["metadata"]["annotations"]) == {"eks.amazonaws.com/role-arn",
                                                          "serving.kserve.io/s3-region"}

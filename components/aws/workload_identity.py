@@ -57,18 +57,32 @@ def workload_role(
     oidc_provider_url: pulumi.Input[str],
     namespace: str,
     service_account: str,
-    statements: Sequence[Mapping[str, Any]],
+    statements: pulumi.Input[Sequence[Mapping[str, Any]]],
+    description: str | None = None,
     opts: pulumi.ResourceOptions | None = None,
 ) -> aws.iam.Role:
-    """An IAM role only ``namespace/service_account`` can assume, with an inline policy."""
-    check_statements(statements)
-    trust = pulumi.Output.all(oidc_provider_arn, oidc_provider_url).apply(
-        lambda args: json.dumps(irsa_trust_policy(args[0], args[1], namespace, service_account)))
+    """An IAM role only ``namespace/service_account`` can assume, with an inline policy.
+
+    ``oidc_provider_url`` may carry its ``https://`` scheme or not; ``statements`` may contain
+    Outputs (e.g. a bucket's ARN).
+    """
+    if not isinstance(statements, pulumi.Output):
+        check_statements(statements)  # fail before registering when the policy is known now
+
+    def trust_document(args: list[str]) -> str:
+        issuer = args[1].removeprefix("https://")
+        return json.dumps(irsa_trust_policy(args[0], issuer, namespace, service_account))
+
+    def policy_document(resolved: Sequence[Mapping[str, Any]]) -> str:
+        check_statements(resolved)
+        return json.dumps({"Version": "2012-10-17", "Statement": [dict(s) for s in resolved]})
+
+    trust = pulumi.Output.all(oidc_provider_arn, oidc_provider_url).apply(trust_document)
     role = aws.iam.Role(
         name, assume_role_policy=trust,
-        description=f"IRSA role for {namespace}/{service_account}", opts=opts)
+        description=description or f"IRSA role for {namespace}/{service_account}", opts=opts)
     aws.iam.RolePolicy(
         child_name(name, "policy"), role=role.id,
-        policy=json.dumps({"Version": "2012-10-17", "Statement": [dict(s) for s in statements]}),
+        policy=pulumi.Output.from_input(statements).apply(policy_document),
         opts=opts)
     return role

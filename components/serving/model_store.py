@@ -10,19 +10,18 @@ the cluster's OIDC provider (built by the compute layer: its ARN and issuer URL 
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import pulumi
-import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 from pydantic import Field
 
+from components.aws.s3 import private_bucket
+from components.aws.workload_identity import ROLE_ARN_ANNOTATION, workload_role
 from components.config import ConfigModel
 from components.core.names import MANAGED_BY_LABELS, DnsLabel, child_name
 
 MODEL_STORE_TYPE = "gpu-platform:serving:ModelStore"
-ROLE_ARN_ANNOTATION = "eks.amazonaws.com/role-arn"
 S3_REGION_ANNOTATION = "serving.kserve.io/s3-region"  # read by KServe's S3 credential builder
 
 
@@ -46,51 +45,12 @@ class AwsServingConfig(ConfigModel):
     service_account: DnsLabel = "kserve-model-reader"
 
 
-def trust_policy(oidc_provider_arn: str, oidc_provider_url: str, namespace: str, sa: str) -> str:
-    """IRSA trust policy: only ``namespace/sa`` may assume the role, only via STS."""
-    issuer = oidc_provider_url.removeprefix("https://")
-    return json.dumps(
-        {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Effect": "Allow",
-                    "Principal": {"Federated": oidc_provider_arn},
-                    "Action": "sts:AssumeRoleWithWebIdentity",
-                    "Condition": {
-                        "StringEquals": {
-                            f"{issuer}:sub": f"system:serviceaccount:{namespace}:{sa}",
-                            f"{issuer}:aud": "sts.amazonaws.com",
-                        }
-                    },
-                }
-            ],
-        }
-    )
-
-
-def read_only_policy(bucket_arn: str) -> str:
-    return json.dumps(
-        {
-            "Version": "2012-10-17",
-            "Statement": [
-                {"Effect": "Allow", "Action": ["s3:ListBucket"], "Resource": [bucket_arn]},
-                {"Effect": "Allow", "Action": ["s3:GetObject"], "Resource": [f"{bucket_arn}/*"]},
-            ],
-        }
-    )
-
-
-def encryption_rule(kms_key_arn: str | None) -> dict[str, Any]:
-    if kms_key_arn is None:
-        return {"applyServerSideEncryptionByDefault": {"sseAlgorithm": "AES256"}}
-    return {
-        "applyServerSideEncryptionByDefault": {
-            "sseAlgorithm": "aws:kms",
-            "kmsMasterKeyId": kms_key_arn,
-        },
-        "bucketKeyEnabled": True,  # fewer KMS calls for many-shard model downloads
-    }
+def read_only_statements(bucket_arn: str) -> list[dict[str, Any]]:
+    """What the storage initializer needs: list the bucket, read its objects; nothing else."""
+    return [
+        {"Effect": "Allow", "Action": ["s3:ListBucket"], "Resource": [bucket_arn]},
+        {"Effect": "Allow", "Action": ["s3:GetObject"], "Resource": [f"{bucket_arn}/*"]},
+    ]
 
 
 class ModelStore(pulumi.ComponentResource):
@@ -110,38 +70,20 @@ class ModelStore(pulumi.ComponentResource):
         super().__init__(MODEL_STORE_TYPE, name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         bucket_cfg = config.model_bucket
-        self.bucket = aws.s3.Bucket(
-            child_name(name, "bucket"),
-            bucket=bucket_cfg.name,
-            force_destroy=False,
-            opts=pulumi.ResourceOptions(parent=self, protect=True, retain_on_delete=True),
+        store = private_bucket(
+            name, self, bucket_name=bucket_cfg.name, kms_key_arn=bucket_cfg.kms_key_arn
         )
-        bucket_opts = pulumi.ResourceOptions(parent=self, depends_on=[self.bucket])
-        aws.s3.BucketServerSideEncryptionConfiguration(
-            child_name(name, "bucket-encryption"), bucket=self.bucket.id,
-            rules=[encryption_rule(bucket_cfg.kms_key_arn)], opts=bucket_opts,
-        )
-        aws.s3.BucketVersioning(
-            child_name(name, "bucket-versioning"), bucket=self.bucket.id,
-            versioning_configuration={"status": "Enabled"}, opts=bucket_opts,
-        )
-        aws.s3.BucketPublicAccessBlock(
-            child_name(name, "bucket-public-access-block"), bucket=self.bucket.id,
-            block_public_acls=True, block_public_policy=True, ignore_public_acls=True,
-            restrict_public_buckets=True, opts=bucket_opts,
-        )
+        self.bucket = store.bucket
         sa = config.service_account
-        self.role = aws.iam.Role(
+        self.role = workload_role(
             child_name(name, "reader-role"),
-            assume_role_policy=pulumi.Output.all(oidc_provider_arn, oidc_provider_url).apply(
-                lambda v: trust_policy(v[0], v[1], namespace, sa)
-            ),
+            oidc_provider_arn=oidc_provider_arn,
+            oidc_provider_url=oidc_provider_url,
+            namespace=namespace,
+            service_account=sa,
+            statements=self.bucket.arn.apply(read_only_statements),
             description=f"KServe storage-initializer ({namespace}/{sa}): read-only model bucket",
             opts=child,
-        )
-        aws.iam.RolePolicy(
-            child_name(name, "reader-policy"), role=self.role.id,
-            policy=self.bucket.arn.apply(read_only_policy), opts=child,
         )
         annotations: dict[str, Any] = {ROLE_ARN_ANNOTATION: self.role.arn}
         if bucket_cfg.region is not None:

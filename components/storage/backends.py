@@ -16,6 +16,7 @@ import pulumi
 import pulumi_aws as aws
 from pydantic import Field, SecretStr
 
+from components.aws.s3 import private_bucket
 from components.config import ConfigModel
 from components.core.names import child_name
 
@@ -69,36 +70,9 @@ def create_bucket(
     name: str, bucket_name: str | None, tags: dict[str, str], parent: pulumi.Resource,
     region: str | None = None,
 ) -> tuple[aws.s3.Bucket, list[pulumi.Resource]]:
-    """An encrypted, versioned, private S3 bucket (pulumi-aws v7 split resources)."""
-    bucket = aws.s3.Bucket(child_name(name, "bucket"), bucket=bucket_name, force_destroy=False,
-                           tags=tags, region=region, opts=_guarded(parent))
-    child = pulumi.ResourceOptions(parent=parent)
-    encryption = aws.s3.BucketServerSideEncryptionConfiguration(
-        child_name(name, "bucket-encryption"),
-        bucket=bucket.id,
-        region=region,
-        rules=[{"apply_server_side_encryption_by_default": {"sse_algorithm": "AES256"},
-                "bucket_key_enabled": True}],
-        opts=child,
-    )
-    versioning = aws.s3.BucketVersioning(
-        child_name(name, "bucket-versioning"),
-        bucket=bucket.id,
-        region=region,
-        versioning_configuration={"status": "Enabled"},
-        opts=child,
-    )
-    public = aws.s3.BucketPublicAccessBlock(
-        child_name(name, "bucket-public-access"),
-        bucket=bucket.id,
-        region=region,
-        block_public_acls=True,
-        block_public_policy=True,
-        ignore_public_acls=True,
-        restrict_public_buckets=True,
-        opts=child,
-    )
-    return bucket, [bucket, encryption, versioning, public]
+    """The file system's chunk store: the library's private bucket (components.aws.s3)."""
+    store = private_bucket(name, parent, bucket_name=bucket_name, tags=tags, region=region)
+    return store.bucket, store.resources
 
 
 def create_redis(
