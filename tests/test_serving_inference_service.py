@@ -50,6 +50,8 @@ def test_raw_deployment_inference_service_is_rendered_exactly(run_component):
     gpu_amounts = {"cpu": "8", "memory": "64Gi", "nvidia.com/gpu": "4"}
     assert isvc.inputs["spec"] == {"predictor": {
         "minReplicas": 2, "maxReplicas": 10, "scaleMetric": "cpu", "scaleTarget": 80,
+        "securityContext": {"seccompProfile": {"type": "RuntimeDefault"}},
+        "automountServiceAccountToken": False,
         "nodeSelector": {"gpu-platform.io/pool": "infer"},
         "tolerations": [{"key": "nvidia.com/gpu", "operator": "Equal", "value": "true",
                          "effect": "NoSchedule"}],
@@ -169,6 +171,17 @@ def test_vllm_runtime_object():
     (container,) = obj["spec"]["containers"]
     assert container["image"] == "vllm/vllm-openai:v0.33.0"
     assert container["args"] == ["--port=8080", "--model=/mnt/models", "--served-model-name={{.Name}}"]
-    assert container["securityContext"]["capabilities"] == {"drop": ["ALL"]}
+    assert container["securityContext"] == {
+        "allowPrivilegeEscalation": False, "privileged": False, "capabilities": {"drop": ["ALL"]},
+        "seccompProfile": {"type": "RuntimeDefault"},
+    }
+    amounts = {"cpu": "8", "memory": "64Gi"}
+    assert container["resources"] == {"requests": amounts, "limits": amounts}
+    assert container["readinessProbe"] == {"httpGet": {"path": "/health", "port": 8080},
+                                           "initialDelaySeconds": 120, "periodSeconds": 10,
+                                           "timeoutSeconds": 10, "failureThreshold": 3}
+    assert container["livenessProbe"] == {"httpGet": {"path": "/health", "port": 8080},
+                                          "initialDelaySeconds": 180, "periodSeconds": 30,
+                                          "timeoutSeconds": 10, "failureThreshold": 3}
     assert obj["spec"]["volumes"] == [{"name": "devshm",
                                        "emptyDir": {"medium": "Memory", "sizeLimit": "16Gi"}}]

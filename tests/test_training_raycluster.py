@@ -81,6 +81,17 @@ def test_images_follow_ray_version_and_security_is_non_root():
     }
     assert gpu["template"]["spec"]["securityContext"] == {
         "runAsNonRoot": True, "seccompProfile": {"type": "RuntimeDefault"}}
+    assert head["template"]["spec"]["securityContext"] == gpu["template"]["spec"]["securityContext"]
+
+
+def test_only_an_autoscaling_head_mounts_a_service_account_token():
+    rendered = render_raycluster("demo", spec(), POOLS)
+    head = rendered["spec"]["headGroupSpec"]["template"]["spec"]
+    assert head["automountServiceAccountToken"] is True  # the autoscaler sidecar calls the API
+    assert [g["template"]["spec"]["automountServiceAccountToken"]
+            for g in rendered["spec"]["workerGroupSpecs"]] == [False, False]
+    fixed = render_raycluster("demo", spec(enableInTreeAutoscaling=False), POOLS)
+    assert fixed["spec"]["headGroupSpec"]["template"]["spec"]["automountServiceAccountToken"] is False
 
 
 def test_pinned_ray_image_agrees_with_pinned_ray_version():

@@ -9,6 +9,11 @@ Autoscaling: in RawDeployment KServe creates an HPA from ``minReplicas``/``maxRe
 annotation routes validation to the HPA rules). In Serverless, Knative's KPA reads the
 ``autoscaling.knative.dev/metric``/``target`` annotations (concurrency or rps), and
 ``canaryTrafficPercent`` splits traffic between revisions, which only Knative has.
+
+Security: the predictor Pod runs under the runtime's default seccomp profile and mounts no service
+account token (the model server never calls the Kubernetes API; IRSA injects its own projected
+token regardless). vLLM's official image runs as root, so runAsNonRoot is not set; the serving
+namespace enforces Pod Security baseline.
 """
 
 from __future__ import annotations
@@ -25,7 +30,12 @@ from components.config.errors import issue
 from components.core.names import MANAGED_BY_LABELS, NonNegativeInt, PositiveInt, child_name
 from components.core.pools import GPU_RESOURCE, Scheduling
 from components.serving.kserve import KSERVE_MODE_NAMES, DeploymentMode
-from components.serving.runtimes import VLLM_PORT, VLLM_RUNTIME_NAME
+from components.serving.runtimes import (
+    VLLM_DEFAULT_CPU,
+    VLLM_DEFAULT_MEMORY,
+    VLLM_PORT,
+    VLLM_RUNTIME_NAME,
+)
 
 INFERENCE_SERVICE_TYPE = "gpu-platform:serving:InferenceService"
 STORAGE_URI_PATTERN = r"^(s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/.*)?|pvc://[a-z0-9][-a-z0-9.]*(/.*)?)$"
@@ -92,8 +102,8 @@ class InferenceServiceSpec(ConfigModel):
     model_format: str | None = Field(default=None, min_length=1)  # default: the runtime's
     model_name: str | None = Field(default=None, min_length=1)  # served name; default: the key
     gpus: PositiveInt = 1
-    cpu: str = Field(default="8", min_length=1)
-    memory: str = Field(default="64Gi", min_length=1)
+    cpu: str = Field(default=VLLM_DEFAULT_CPU, min_length=1)
+    memory: str = Field(default=VLLM_DEFAULT_MEMORY, min_length=1)
     min_replicas: NonNegativeInt = 1
     max_replicas: PositiveInt = 1
     scale_metric: ScaleMetric | None = None
@@ -175,6 +185,8 @@ def render_inference_service(
         if spec.model_name is not None:
             args.insert(0, f"--served-model-name={spec.model_name}")
         model["args"] = args
+    predictor["securityContext"] = {"seccompProfile": {"type": "RuntimeDefault"}}
+    predictor["automountServiceAccountToken"] = False
     predictor["nodeSelector"] = dict(scheduling.node_selector)
     predictor["tolerations"] = [dict(t) for t in scheduling.tolerations]
     if service_account is not None:

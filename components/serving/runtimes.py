@@ -3,7 +3,10 @@
 The vLLM runtime carries only what every model shares (the OpenAI-compatible server on :8080,
 the model KServe downloads to /mnt/models, a memory-backed /dev/shm for tensor-parallel NCCL);
 each InferenceService appends its own args (``--tensor-parallel-size=<gpus>`` and friends), which
-KServe adds after the runtime's args.
+KServe adds after the runtime's args. The container also carries defaults an InferenceService
+overrides field by field (KServe merges the predictor's container over the runtime's): resources,
+/health probes, and a hardened securityContext. ServingRuntime has no pod-level securityContext or
+automountServiceAccountToken; the InferenceService predictor sets those.
 
 KServe's built-in runtimes come from the ``kserve-runtime-configs`` chart, one switch each; every
 switch is rendered (the chart's default is *enabled*), so only runtimes asked for are usable.
@@ -28,6 +31,10 @@ VLLM_RUNTIME_NAME = "gpu-platform-vllm"
 VLLM_MODEL_FORMAT = "vllm"
 VLLM_PORT = 8080
 MODEL_NAME_PLACEHOLDER = "{{.Name}}"  # KServe substitutes the InferenceService name
+# Defaults for a model server container; every InferenceService sets its own (same defaults).
+VLLM_DEFAULT_CPU = "8"
+VLLM_DEFAULT_MEMORY = "64Gi"
+VLLM_HEALTH_PATH = "/health"
 
 # values.yaml key under kserve.servingruntime -> ClusterServingRuntime name and model format
 # (charts/kserve-runtime-configs/files/runtimes/clusterservingruntimes-patch.yaml, v0.20.0).
@@ -99,8 +106,20 @@ def runtime_configs_values(config: RuntimesConfig) -> dict[str, Any]:
     return deep_merge(values, config.values_overrides)
 
 
+def vllm_probe(initial_delay_seconds: int, period_seconds: int) -> dict[str, Any]:
+    """An HTTP probe of vLLM's /health, delays sized for loading tens of GB of weights."""
+    return {
+        "httpGet": {"path": VLLM_HEALTH_PATH, "port": VLLM_PORT},
+        "initialDelaySeconds": initial_delay_seconds,
+        "periodSeconds": period_seconds,
+        "timeoutSeconds": 10,
+        "failureThreshold": 3,
+    }
+
+
 def vllm_runtime_object(config: VllmRuntimeConfig) -> dict[str, Any]:
     """The vLLM ClusterServingRuntime manifest (pure)."""
+    amounts = {"cpu": VLLM_DEFAULT_CPU, "memory": VLLM_DEFAULT_MEMORY}
     return {
         "apiVersion": "serving.kserve.io/v1alpha1",
         "kind": "ClusterServingRuntime",
@@ -123,10 +142,15 @@ def vllm_runtime_object(config: VllmRuntimeConfig) -> dict[str, Any]:
                         f"--served-model-name={MODEL_NAME_PLACEHOLDER}",
                     ],
                     "ports": [{"containerPort": VLLM_PORT, "name": "http", "protocol": "TCP"}],
+                    "resources": {"requests": dict(amounts), "limits": dict(amounts)},
+                    "readinessProbe": vllm_probe(120, 10),
+                    "livenessProbe": vllm_probe(180, 30),
+                    # vLLM's official image runs as root, so no runAsNonRoot (see testing/security.py)
                     "securityContext": {
                         "allowPrivilegeEscalation": False,
                         "privileged": False,
                         "capabilities": {"drop": ["ALL"]},
+                        "seccompProfile": {"type": "RuntimeDefault"},
                     },
                     "volumeMounts": [{"name": "devshm", "mountPath": "/dev/shm"}],
                 }

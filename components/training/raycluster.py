@@ -4,7 +4,9 @@ GPU worker groups name a GPU pool; their node selector and tolerations come from
 (``pool_scheduling``), never retyped. Every container sets requests == limits (Guaranteed QoS:
 a training worker evicted under memory pressure loses the whole step), mounts a memory-backed
 /dev/shm (Ray's object store and PyTorch data loaders live there; the container runtime's 64Mi
-default stalls them) and runs as the image's non-root ``ray`` user (uid 1000).
+default stalls them) and runs as the image's non-root ``ray`` user (uid 1000) under the runtime's
+default seccomp profile. Only a head running KubeRay's in-tree autoscaler sidecar mounts a service
+account token (the autoscaler scales the cluster through the Kubernetes API); workers never do.
 """
 
 from __future__ import annotations
@@ -182,10 +184,14 @@ def _container(name: str, image: str, cpu: str, memory: str, gpus: int) -> dict[
 
 
 def _pod_template(
-    container: dict[str, Any], shm_size: str, scheduling: tuple[dict[str, str], list[dict[str, Any]]] | None
+    container: dict[str, Any],
+    shm_size: str,
+    scheduling: tuple[dict[str, str], list[dict[str, Any]]] | None,
+    automount_token: bool = False,
 ) -> dict[str, Any]:
     spec: dict[str, Any] = {
         "securityContext": {"runAsNonRoot": True, "seccompProfile": {"type": "RuntimeDefault"}},
+        "automountServiceAccountToken": automount_token,
         "containers": [container],
         "volumes": [{"name": "dshm", "emptyDir": {"medium": "Memory", "sizeLimit": shm_size}}],
     }
@@ -224,7 +230,8 @@ def render_raycluster(
         "enableInTreeAutoscaling": spec.enable_in_tree_autoscaling,
         "headGroupSpec": {
             "rayStartParams": head_params,
-            "template": _pod_template(head, spec.head.shm_size, None),
+            # the autoscaler sidecar KubeRay injects into the head talks to the Kubernetes API
+            "template": _pod_template(head, spec.head.shm_size, None, spec.enable_in_tree_autoscaling),
         },
         "workerGroupSpecs": workers,
     }
