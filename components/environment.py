@@ -13,6 +13,7 @@ import pulumi
 from pydantic import Field
 
 from components.aws import AwsConfig, check_aws_pools, driver_preinstalled
+from components.catalog.instances import INSTANCE_TYPES
 from components.config import ConfigError, ConfigIssue, ConfigModel, validate_model
 from components.config.errors import issue
 from components.config.loader import read_namespace
@@ -22,9 +23,14 @@ from components.core.pools import GpuPool
 from components.gpu.alerts import GpuAlertsConfig
 from components.gpu.operator import GpuOperatorConfig
 from components.network import NetworkConfig
-from components.serving import ServingConfig, check_serving_pools
+from components.serving import ServingConfig, check_serving_mounts, check_serving_pools
 from components.storage import StorageConfig, storage_issues
-from components.training import TrainingConfig, training_pool_issues
+from components.training import (
+    TrainingConfig,
+    WorkloadContext,
+    training_pool_issues,
+    training_workload_issues,
+)
 
 
 class EnvironmentConfig(ConfigModel):
@@ -43,6 +49,9 @@ class EnvironmentConfig(ConfigModel):
         yield from self._aws_issues()
         yield from training_pool_issues(self.training, self.gpu_pools)
         yield from check_serving_pools(self.serving, self.gpu_pools)
+        # workloads name networks, EFA pools and storage volumes: every name must resolve
+        yield from training_workload_issues(self.training, self.workload_context())
+        yield from check_serving_mounts(self.serving, self.storage)
         yield from self._storage_issues()
         if (
             self.network.enabled
@@ -56,6 +65,16 @@ class EnvironmentConfig(ConfigModel):
                 "or keep gpuOperator.nodeFeatureDiscovery on",
                 False,
             )
+
+    def workload_context(self) -> WorkloadContext:
+        """What workloads resolve names against; EFA pools take one device per EFA interface the
+        node pool attaches (the instance type's maximum)."""
+        efa: dict[str, int] = {}
+        for name, node_pool in (self.aws.node_pools.items() if self.aws else ()):
+            instance = INSTANCE_TYPES.get(node_pool.instance_type)
+            if node_pool.efa.enabled and instance is not None and instance.max_efa_interfaces:
+                efa[name] = instance.max_efa_interfaces
+        return WorkloadContext(self.network, efa, self.storage)
 
     def _storage_issues(self) -> Iterator[ConfigIssue]:
         if self.storage is None:

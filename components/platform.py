@@ -65,7 +65,8 @@ class GpuPlatform(pulumi.ComponentResource):
             opts=on_cluster,
         )
         self.training = build_training(
-            child_name(name, "training"), env.training, env.gpu_pools, on_cluster
+            child_name(name, "training"), env.training, env.gpu_pools, on_cluster,
+            workload=env.workload_context(),  # networks, EFA and volumes RayClusters name
         )
         # NetworkAttachmentDefinitions live in team namespaces when the training area makes them
         team_namespaces = list(self.training.teams.namespaces.values()) if self.training.teams else []
@@ -83,7 +84,8 @@ class GpuPlatform(pulumi.ComponentResource):
                 "oidc_provider_url": self.compute.oidc_provider_url,
             }
         self.serving = build_serving(
-            child_name(name, "serving"), env.serving, env.gpu_pools, on_cluster, **workload_identity
+            child_name(name, "serving"), env.serving, env.gpu_pools, on_cluster, storage=env.storage,
+            **workload_identity,
         )
         self.storage = None
         if env.storage is not None:

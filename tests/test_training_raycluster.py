@@ -184,3 +184,31 @@ def test_component_registers_one_custom_resource(run_component, conformance):
     (manifest,) = plan.kubernetes_objects()
     assert manifest == render_raycluster("demo", spec(), POOLS)
     conformance.assert_conformant(conformance.validate_object(manifest))
+
+
+def test_workload_context_wires_networks_efa_and_mounts_and_conforms(conformance):
+    from components.network import NetworkConfig
+    from components.storage import StorageConfig
+    from components.training.raycluster import WorkloadContext
+
+    network = validate_model(NetworkConfig, {
+        "enabled": True, "rdmaResources": {"rdma_a": {"vendors": ["15b3"]}},
+        "networks": {"rdma-net": {"type": "host-device", "namespace": "ml", "device": "ens1f0",
+                                  "rdmaResource": "rdma_a", "range": "192.168.100.0/24"}}})
+    storage = validate_model(StorageConfig, {"juicefs": {
+        "fileSystems": {"lab": {"backend": "external",
+                                "external": {"metaurl": "redis://r:6379/1", "bucket": "https://b/j"}}},
+        "volumes": {"checkpoints": {"fileSystem": "lab", "namespace": "ml", "size": "1Ti"}}}})
+    workload = WorkloadContext(network, {"train": 4}, storage)
+    groups = {"gpu": {**SPEC["workerGroups"]["gpu"], "networks": ["rdma-net"],
+                      "mounts": {"checkpoints": {"mountPath": "/ckpt"}}},
+              "cpu": SPEC["workerGroups"]["cpu"]}
+    rendered = render_raycluster("demo", spec(workerGroups=groups), POOLS, workload=workload)
+    gpu, cpu = rendered["spec"]["workerGroupSpecs"]
+    container = gpu["template"]["spec"]["containers"][0]
+    assert gpu["template"]["metadata"] == {"annotations": {"k8s.v1.cni.cncf.io/networks": "ml/rdma-net"}}
+    assert container["resources"]["limits"] == {"cpu": "64", "memory": "512Gi", "nvidia.com/gpu": "8",
+                                                "rdma/rdma_a": "1", "vpc.amazonaws.com/efa": "4"}
+    assert container["volumeMounts"][1:] == [{"name": "checkpoints", "mountPath": "/ckpt", "readOnly": False}]
+    assert cpu == render_raycluster("demo", spec(), POOLS)["spec"]["workerGroupSpecs"][1]
+    conformance.assert_conformant(conformance.validate_object(rendered))

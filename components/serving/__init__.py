@@ -25,6 +25,8 @@ from components.serving.kserve import (
 )
 from components.serving.model_store import AwsServingConfig, ModelStore
 from components.serving.runtimes import Runtimes, RuntimesConfig
+from components.storage import StorageConfig
+from components.training.raycluster import mount_issues
 
 SERVING_TYPE = "gpu-platform:serving:Serving"
 
@@ -86,6 +88,15 @@ def check_serving_pools(
     return [f.prefixed(prefix) for f in found]
 
 
+def check_serving_mounts(
+    config: ServingConfig, storage: StorageConfig | None, prefix: str = "serving"
+) -> list[ConfigIssue]:
+    """Mounts of InferenceServices that do not resolve in the serving namespace (pure)."""
+    return [i.prefixed(f"{prefix}.inferenceServices.{name}")
+            for name, spec in config.inference_services.items()
+            for i in mount_issues(spec.mounts, storage, config.namespace)]
+
+
 class Serving(pulumi.ComponentResource):
     """KServe, runtimes, the optional AWS model store and every configured InferenceService."""
 
@@ -98,6 +109,7 @@ class Serving(pulumi.ComponentResource):
         *,
         oidc_provider_arn: pulumi.Input[str] | None = None,
         oidc_provider_url: pulumi.Input[str] | None = None,
+        storage: StorageConfig | None = None,
     ):
         super().__init__(SERVING_TYPE, name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
@@ -131,7 +143,7 @@ class Serving(pulumi.ComponentResource):
             self.inference_services[key] = InferenceService(
                 child_name(name, key), spec, isvc_name=key, namespace=config.namespace,
                 mode=config.deployment_mode, scheduling=pool_scheduling(spec.pool, pools[spec.pool]),
-                model_format=config.model_format(spec), service_account=reader,
+                model_format=config.model_format(spec), service_account=reader, storage=storage,
                 opts=child, depends_on=after,
             )
         self.register_outputs({"namespace": config.namespace,
@@ -147,11 +159,13 @@ def build_serving(
 ) -> Serving | None:
     """The serving area, or None when switched off. Raises ConfigError (all problems at once)
     before registering anything. ``deps``: ``oidc_provider_arn``/``oidc_provider_url`` outputs
-    of the EKS cluster, which override the config strings."""
+    of the EKS cluster, which override the config strings, and ``storage`` (the storage config
+    ``mounts`` name)."""
     if not config.enabled:
         return None
     problems = [i.prefixed("serving") for i in collect_issues(config)]
     problems += check_serving_pools(config, pools)
+    problems += check_serving_mounts(config, deps.get("storage"))
     if config.aws.enabled:
         # the EKS component's outputs win; the config strings are for clusters built elsewhere
         aws = config.aws
@@ -171,5 +185,6 @@ __all__ = [
     "Serving",
     "ServingConfig",
     "build_serving",
+    "check_serving_mounts",
     "check_serving_pools",
 ]

@@ -14,6 +14,9 @@ Security: the predictor Pod runs under the runtime's default seccomp profile and
 account token (the model server never calls the Kubernetes API; IRSA injects its own projected
 token regardless). vLLM's official image runs as root, so runAsNonRoot is not set; the serving
 namespace enforces Pod Security baseline.
+
+Storage: ``mounts`` names storage volumes or datasets (e.g. a ``models`` PVC) resolved by
+``volume_for`` into predictor volumes and model-container volumeMounts.
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ from pydantic import Field
 
 from components.config import ConfigIssue, ConfigModel
 from components.config.errors import issue
-from components.core.names import MANAGED_BY_LABELS, NonNegativeInt, PositiveInt, child_name
+from components.core.names import MANAGED_BY_LABELS, DnsLabel, NonNegativeInt, PositiveInt, child_name
 from components.core.pools import GPU_RESOURCE, Scheduling
 from components.serving.kserve import KSERVE_MODE_NAMES, DeploymentMode
 from components.serving.runtimes import (
@@ -36,6 +39,8 @@ from components.serving.runtimes import (
     VLLM_PORT,
     VLLM_RUNTIME_NAME,
 )
+from components.storage import StorageConfig
+from components.training.raycluster import MountSpec, render_mounts
 
 INFERENCE_SERVICE_TYPE = "gpu-platform:serving:InferenceService"
 STORAGE_URI_PATTERN = r"^(s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/.*)?|pvc://[a-z0-9][-a-z0-9.]*(/.*)?)$"
@@ -112,6 +117,7 @@ class InferenceServiceSpec(ConfigModel):
     readiness_probe: Probe = Field(default_factory=_readiness)
     liveness_probe: Probe = Field(default_factory=_liveness)
     vllm: VllmArgs = Field(default_factory=VllmArgs)
+    mounts: dict[DnsLabel, MountSpec] = Field(default_factory=dict)  # storage volumes or datasets
 
     def issues(self) -> Iterator[ConfigIssue]:
         if self.min_replicas > self.max_replicas:
@@ -148,8 +154,10 @@ def render_inference_service(
     scheduling: Scheduling,
     model_format: str,
     service_account: str | None = None,
+    storage: StorageConfig | None = None,
 ) -> dict[str, Any]:
-    """The InferenceService manifest (pure; the spec is assumed validated for ``mode``)."""
+    """The InferenceService manifest (pure; the spec is assumed validated for ``mode`` and its
+    mounts resolvable in ``storage``)."""
     annotations = {
         "serving.kserve.io/deploymentMode": KSERVE_MODE_NAMES[mode],
         "serving.kserve.io/enable-prometheus-scraping": "true",
@@ -185,6 +193,9 @@ def render_inference_service(
         if spec.model_name is not None:
             args.insert(0, f"--served-model-name={spec.model_name}")
         model["args"] = args
+    volumes = render_mounts(model, spec.mounts, storage, namespace)
+    if volumes:
+        predictor["volumes"] = volumes
     predictor["securityContext"] = {"seccompProfile": {"type": "RuntimeDefault"}}
     predictor["automountServiceAccountToken"] = False
     predictor["nodeSelector"] = dict(scheduling.node_selector)
@@ -219,12 +230,13 @@ class InferenceService(pulumi.ComponentResource):
         scheduling: Scheduling,
         model_format: str,
         service_account: str | None = None,
+        storage: StorageConfig | None = None,
         opts: pulumi.ResourceOptions | None = None,
         depends_on: list[pulumi.Resource] | None = None,
     ):
         super().__init__(INFERENCE_SERVICE_TYPE, name, None, opts)
         manifest = render_inference_service(
-            isvc_name, namespace, spec, mode, scheduling, model_format, service_account
+            isvc_name, namespace, spec, mode, scheduling, model_format, service_account, storage
         )
         self.manifest = manifest
         self.resource = k8s.apiextensions.CustomResource(

@@ -1,8 +1,9 @@
 """The training platform: KubeRay, RayClusters, Kueue queues and team tenancy.
 
 ``TrainingConfig`` is the environment's ``training`` key; ``build_training`` composes the parts
-it switches on. Cross-checks against the GPU pools live in ``training_pool_issues`` (pure), which
-``build_training`` also runs, so nothing is registered from a config that names unknown pools.
+it switches on. Cross-checks against the GPU pools live in ``training_pool_issues`` and against the
+network and storage layers in ``training_workload_issues`` (pure); ``build_training`` runs both,
+so nothing is registered from a config that names unknown pools, networks or volumes.
 """
 
 from __future__ import annotations
@@ -20,7 +21,14 @@ from components.core.names import DnsLabel, child_name
 from components.core.pools import GpuPool
 from components.training.kuberay import KubeRayConfig, KubeRayOperator
 from components.training.kueue import Kueue, KueueConfig
-from components.training.raycluster import RayCluster, RayClusterSpec, raycluster_pool_issues
+from components.training.raycluster import (
+    MountSpec,
+    RayCluster,
+    RayClusterSpec,
+    WorkloadContext,
+    raycluster_pool_issues,
+    raycluster_workload_issues,
+)
 from components.training.teams import (
     DEFAULT_PRIORITY_CLASSES,
     PriorityClassConfig,
@@ -73,6 +81,14 @@ def training_pool_issues(
     return [i.prefixed(prefix) for i in found]
 
 
+def training_workload_issues(
+    config: TrainingConfig, workload: WorkloadContext, prefix: str = "training"
+) -> list[ConfigIssue]:
+    """Every network, EFA and mount name of the RayClusters that does not resolve, full paths."""
+    return [i.prefixed(f"{prefix}.rayClusters.{name}") for name, spec in config.ray_clusters.items()
+            for i in raycluster_workload_issues(spec, workload)]
+
+
 @dataclass
 class TrainingPlatform:
     """The training parts an environment switched on (None or empty when off)."""
@@ -84,12 +100,21 @@ class TrainingPlatform:
 
 
 def build_training(
-    name: str, config: TrainingConfig, pools: Mapping[str, GpuPool], opts: pulumi.ResourceOptions
+    name: str,
+    config: TrainingConfig,
+    pools: Mapping[str, GpuPool],
+    opts: pulumi.ResourceOptions,
+    workload: WorkloadContext | None = None,
 ) -> TrainingPlatform:
-    """The training platform for ``config``; raises ConfigError before registering anything."""
+    """The training platform for ``config``; raises ConfigError before registering anything.
+
+    ``workload``: the network layer, EFA pools and storage layer RayClusters name (default:
+    none of them, so a cluster naming a network or mount is an error)."""
     if not config.enabled:
         return TrainingPlatform()
+    workload = workload or WorkloadContext()
     problems = [i.prefixed("training") for i in config.issues()] + training_pool_issues(config, pools)
+    problems += training_workload_issues(config, workload)
     if problems:
         raise ConfigError(problems)
     platform = TrainingPlatform()
@@ -112,8 +137,17 @@ def build_training(
         if platform.kueue is not None and spec.queue in platform.kueue.local_queues:
             after.append(platform.kueue.local_queues[spec.queue])
         platform.ray_clusters[cluster_name] = RayCluster(
-            child_name(name, f"ray-{cluster_name}"), cluster_name, spec, pools, opts, depends_on=after)
+            child_name(name, f"ray-{cluster_name}"), cluster_name, spec, pools, opts, depends_on=after,
+            workload=workload)
     return platform
 
 
-__all__ = ["TrainingConfig", "TrainingPlatform", "build_training", "training_pool_issues"]
+__all__ = [
+    "MountSpec",
+    "TrainingConfig",
+    "TrainingPlatform",
+    "WorkloadContext",
+    "build_training",
+    "training_pool_issues",
+    "training_workload_issues",
+]

@@ -7,11 +7,17 @@ a training worker evicted under memory pressure loses the whole step), mounts a 
 default stalls them) and runs as the image's non-root ``ray`` user (uid 1000) under the runtime's
 default seccomp profile. Only a head running KubeRay's in-tree autoscaler sidecar mounts a service
 account token (the autoscaler scales the cluster through the Kubernetes API); workers never do.
+
+Workloads name the other layers instead of retyping them: ``networks`` (entries of the network
+layer, rendered by ``rdma_networking``), ``mounts`` (storage volumes or datasets, by
+``volume_for``), and EFA comes from the AWS node pool (``efa_networking``). ``WorkloadContext``
+carries what those names resolve against.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import pulumi
@@ -22,6 +28,10 @@ from components.config import ConfigIssue, ConfigModel
 from components.config.errors import issue
 from components.core.names import MANAGED_BY_LABELS, DnsLabel, NonNegativeInt, child_name
 from components.core.pools import GPU_RESOURCE, GpuPool, pool_scheduling
+from components.network.config import NetworkConfig
+from components.network.workload import WorkloadNetworking, efa_networking, rdma_networking
+from components.storage import StorageConfig
+from components.storage.mounts import volume_for
 from components.training.quantity import Quantity, parse_quantity
 from components.versions import RAY_VERSION
 
@@ -30,6 +40,24 @@ RAY_REPOSITORY = "rayproject/ray"
 RAY_PYTHON = "py311"
 RAY_UID = 1000  # the rayproject images' "ray" user
 QUEUE_LABEL = "kueue.x-k8s.io/queue-name"
+SHM_PATH = "/dev/shm"
+
+
+@dataclass(frozen=True)
+class WorkloadContext:
+    """What workload names resolve against: the network layer, EFA devices per GPU pool (only
+    pools whose AWS node pool has EFA), and the storage layer (None: no storage configured)."""
+
+    network: NetworkConfig = field(default_factory=NetworkConfig)
+    efa_interfaces: Mapping[str, int] = field(default_factory=dict)
+    storage: StorageConfig | None = None
+
+
+class MountSpec(ConfigModel):
+    """A storage volume or dataset (by its name in the storage config) mounted into a pod."""
+
+    mount_path: str | None = Field(default=None, pattern=r"^/")  # default /mnt/<name>
+    read_only: bool | None = None  # default: the volume's own; datasets are always read-only
 
 
 class SecretKeyRef(ConfigModel):
@@ -58,6 +86,8 @@ class RayHead(ConfigModel):
     shm_size: Quantity = "2Gi"
     # num-cpus=0 keeps tasks and actors off the head, which hosts the GCS and dashboard
     schedulable: bool = False
+    # Ray Train's driver on the head reads and writes the run's storage_path (checkpoints)
+    mounts: dict[DnsLabel, MountSpec] = Field(default_factory=dict)
 
     def issues(self) -> Iterator[ConfigIssue]:
         yield from _shm_issues(self.shm_size, self.memory)
@@ -74,6 +104,9 @@ class WorkerGroup(ConfigModel):
     cpu: Quantity = "4"
     memory: Quantity = "16Gi"
     shm_size: Quantity = "4Gi"
+    networks: list[DnsLabel] = Field(default_factory=list)  # names of network.networks (RDMA)
+    mounts: dict[DnsLabel, MountSpec] = Field(default_factory=dict)
+    efa: bool | None = None  # default: on for a GPU group whose AWS node pool has EFA enabled
 
     def issues(self) -> Iterator[ConfigIssue]:
         if self.min_replicas > self.max_replicas:
@@ -88,6 +121,11 @@ class WorkerGroup(ConfigModel):
             yield issue("pool", "is required when gpusPerWorker > 0: name the GPU pool the workers run on")
         if self.pool is not None and self.gpus_per_worker == 0:
             yield issue("gpusPerWorker", "must be >= 1 for a group on a GPU pool", 0)
+        if self.efa and self.pool is None:
+            yield issue("efa", "needs a GPU pool: EFA devices come with the pool's AWS node pool", True)
+        for index, network in enumerate(self.networks):
+            if network in self.networks[:index]:
+                yield issue(f"networks.{index}", "is listed twice", network)
         yield from _shm_issues(self.shm_size, self.memory)
 
 
@@ -162,7 +200,93 @@ def raycluster_pool_issues(
             )
 
 
+def mount_issues(
+    mounts: Mapping[str, MountSpec], storage: StorageConfig | None, namespace: str
+) -> list[ConfigIssue]:
+    """Mounts that do not resolve for a pod in ``namespace``: unknown names, PVCs of another
+    namespace, writable datasets, clashing mount paths. Paths are relative (``mounts.<name>``)."""
+    found: list[ConfigIssue] = []
+    seen: dict[str, str] = {SHM_PATH: "the memory-backed /dev/shm"}
+    for name, mount in mounts.items():
+        if storage is None:
+            found.append(issue(f"mounts.{name}", "no storage is configured (gpu-platform:storage); "
+                               "mounts name its juicefs.volumes or fluid.datasets"))
+            continue
+        try:
+            _, volume_mount = volume_for(name, storage, namespace=namespace, mount_path=mount.mount_path,
+                                         read_only=mount.read_only)
+        except ValueError as err:
+            found.append(issue(f"mounts.{name}", str(err)))
+            continue
+        path = volume_mount["mountPath"]
+        if path in seen:
+            found.append(issue(f"mounts.{name}.mountPath", f"already used by {seen[path]}", path))
+        seen.setdefault(path, f"mounts.{name}")
+    return found
+
+
+def raycluster_workload_issues(spec: RayClusterSpec, workload: WorkloadContext) -> Iterator[ConfigIssue]:
+    """Network, EFA and storage names of a cluster that do not resolve (paths relative to it)."""
+    network = workload.network
+    known = ", ".join(sorted(network.networks)) or "none"
+    for found in mount_issues(spec.head.mounts, workload.storage, spec.namespace):
+        yield found.prefixed("head")
+    for group_name, group in spec.worker_groups.items():
+        base = f"workerGroups.{group_name}"
+        for index, name in enumerate(group.networks):
+            if not network.enabled:
+                yield issue(f"{base}.networks.{index}", "the network layer is off (network.enabled is "
+                            "false): turn it on or remove the network", name)
+            elif name not in network.networks:
+                yield issue(f"{base}.networks.{index}", f"unknown network; networks: {known}", name)
+        if group.efa and group.pool is not None and group.pool not in workload.efa_interfaces:
+            yield issue(f"{base}.efa", f"pool '{group.pool}' has no EFA devices: set aws.nodePools."
+                        f"{group.pool}.efa.enabled: true, or remove efa", True)
+        for found in mount_issues(group.mounts, workload.storage, spec.namespace):
+            yield found.prefixed(base)
+
+
 # --- rendering (pure) -------------------------------------------------------------------------
+
+
+def group_networking(group: WorkerGroup, workload: WorkloadContext) -> list[WorkloadNetworking]:
+    """RDMA for the networks a group names; EFA for GPU groups of EFA pools unless ``efa: false``.
+
+    Without ``IPC_LOCK``: Ray runs as uid 1000, and Kubernetes grants added capabilities to root
+    only (no ambient capabilities), so it would not reach Ray's processes; it would, however, make
+    Pod Security baseline/restricted (the team namespaces) reject the pod. Pinning RDMA memory
+    relies on the node runtime's memlock limit (containerd's LimitMEMLOCK=infinity).
+    """
+    found = []
+    if group.networks:
+        found.append(rdma_networking(workload.network, *group.networks))
+    interfaces = workload.efa_interfaces.get(group.pool) if group.pool and group.gpus_per_worker else None
+    if interfaces and group.efa is not False:
+        found.append(efa_networking(interfaces, workload.network.nccl))
+    return [replace(settings, capabilities=()) for settings in found]
+
+
+def render_mounts(
+    container: dict[str, Any], mounts: Mapping[str, MountSpec], storage: StorageConfig | None,
+    namespace: str,
+) -> list[dict[str, Any]]:
+    """Adds the mounts to ``container`` and returns the pod volumes they need."""
+    volumes = []
+    for name, mount in mounts.items():
+        volume, volume_mount = volume_for(name, storage or StorageConfig(), namespace=namespace,
+                                          mount_path=mount.mount_path, read_only=mount.read_only)
+        volumes.append(volume)
+        container.setdefault("volumeMounts", []).append(volume_mount)
+    return volumes
+
+
+def _networked(template: dict[str, Any], networking: list[WorkloadNetworking], container: str):
+    for settings in networking:
+        template = settings.apply(template, container)
+    if template.get("metadata") == {"annotations": {}}:  # EFA alone adds no annotation
+        del template["metadata"]
+    return template
+
 
 
 def _container(name: str, image: str, cpu: str, memory: str, gpus: int) -> dict[str, Any]:
@@ -179,7 +303,7 @@ def _container(name: str, image: str, cpu: str, memory: str, gpus: int) -> dict[
             "runAsNonRoot": True,
             "runAsUser": RAY_UID,
         },
-        "volumeMounts": [{"name": "dshm", "mountPath": "/dev/shm"}],
+        "volumeMounts": [{"name": "dshm", "mountPath": SHM_PATH}],
     }
 
 
@@ -188,12 +312,14 @@ def _pod_template(
     shm_size: str,
     scheduling: tuple[dict[str, str], list[dict[str, Any]]] | None,
     automount_token: bool = False,
+    volumes: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     spec: dict[str, Any] = {
         "securityContext": {"runAsNonRoot": True, "seccompProfile": {"type": "RuntimeDefault"}},
         "automountServiceAccountToken": automount_token,
         "containers": [container],
-        "volumes": [{"name": "dshm", "emptyDir": {"medium": "Memory", "sizeLimit": shm_size}}],
+        "volumes": [{"name": "dshm", "emptyDir": {"medium": "Memory", "sizeLimit": shm_size}},
+                    *(volumes or [])],
     }
     if scheduling is not None:
         spec["nodeSelector"], spec["tolerations"] = scheduling
@@ -201,14 +327,22 @@ def _pod_template(
 
 
 def render_raycluster(
-    cluster_name: str, spec: RayClusterSpec, pools: Mapping[str, GpuPool], labels: Mapping[str, str] = ()
+    cluster_name: str,
+    spec: RayClusterSpec,
+    pools: Mapping[str, GpuPool],
+    labels: Mapping[str, str] = (),
+    *,
+    workload: WorkloadContext | None = None,
 ) -> dict[str, Any]:
-    """The RayCluster manifest; ``pools`` must hold every pool the worker groups name."""
+    """The RayCluster manifest; ``pools`` must hold every pool the worker groups name, and
+    ``workload`` resolve every network and mount (``raycluster_workload_issues`` is empty)."""
+    workload = workload or WorkloadContext()
     cpu_image, gpu_image = spec.images()
     head_params = {"dashboard-host": "0.0.0.0"}
     if not spec.head.schedulable:
         head_params["num-cpus"] = "0"
     head = _container("ray-head", cpu_image, spec.head.cpu, spec.head.memory, 0)
+    head_volumes = render_mounts(head, spec.head.mounts, workload.storage, spec.namespace)
     workers = []
     for group_name, group in spec.worker_groups.items():
         scheduling = None
@@ -217,13 +351,15 @@ def render_raycluster(
             scheduling = (placed.node_selector, placed.tolerations)
         image = gpu_image if group.gpus_per_worker else cpu_image
         container = _container("ray-worker", image, group.cpu, group.memory, group.gpus_per_worker)
+        volumes = render_mounts(container, group.mounts, workload.storage, spec.namespace)
+        template = _pod_template(container, group.shm_size, scheduling, volumes=volumes)
         workers.append({
             "groupName": group_name,
             "replicas": group.min_replicas if group.replicas is None else group.replicas,
             "minReplicas": group.min_replicas,
             "maxReplicas": group.max_replicas,
             "rayStartParams": {},
-            "template": _pod_template(container, group.shm_size, scheduling),
+            "template": _networked(template, group_networking(group, workload), "ray-worker"),
         })
     body: dict[str, Any] = {
         "rayVersion": spec.ray_version,
@@ -231,7 +367,8 @@ def render_raycluster(
         "headGroupSpec": {
             "rayStartParams": head_params,
             # the autoscaler sidecar KubeRay injects into the head talks to the Kubernetes API
-            "template": _pod_template(head, spec.head.shm_size, None, spec.enable_in_tree_autoscaling),
+            "template": _pod_template(head, spec.head.shm_size, None, spec.enable_in_tree_autoscaling,
+                                      volumes=head_volumes),
         },
         "workerGroupSpecs": workers,
     }
@@ -275,9 +412,10 @@ class RayCluster(pulumi.ComponentResource):
         pools: Mapping[str, GpuPool],
         opts: pulumi.ResourceOptions | None = None,
         depends_on: list[pulumi.Resource] | None = None,
+        workload: WorkloadContext | None = None,
     ):
         super().__init__(RAYCLUSTER_TYPE, name, None, opts)
-        manifest = render_raycluster(cluster_name, spec, pools)
+        manifest = render_raycluster(cluster_name, spec, pools, workload=workload)
         self.cluster = k8s.apiextensions.CustomResource(
             child_name(name, "raycluster"),
             api_version=manifest["apiVersion"],
