@@ -160,3 +160,22 @@ NETWORK_OPERATOR_IMAGE_REPOSITORY = "nvcr.io/nvidia/mellanox"
 NETWORK_OPERATOR_COMPONENT_TAG = "network-operator-v26.4.1"
 DOCA_DRIVER_IMAGE = "doca-driver"
 DOCA_DRIVER_VERSION = "doca3.4.1-26.04-1.1.0.0-1"
+
+# --- Kubeflow (components/training/kubeflow.py) --------------------------------------------------
+# Parts without a Helm chart install from upstream kustomize manifests at these git tags.
+# Training operator v1 (PyTorchJob/MPIJob): https://github.com/kubeflow/trainer/tree/v1.9.4/manifests/overlays/standalone
+KUBEFLOW_TRAINING_OPERATOR_REF = "v1.9.4"
+# Pipelines: https://github.com/kubeflow/pipelines/tree/2.14.3/manifests/kustomize (tags have no "v";
+# install steps: https://www.kubeflow.org/docs/components/pipelines/operator-guides/installation/)
+KUBEFLOW_PIPELINES_REF = "2.14.3"
+# Katib: https://github.com/kubeflow/katib/tree/v0.18.0/manifests/v1beta1/installs
+KATIB_REF = "v0.18.0"
+# Notebook controller: https://github.com/kubeflow/kubeflow/tree/v1.10.0/components/notebook-controller/config
+KUBEFLOW_NOTEBOOKS_REF = "v1.10.0"
+# JobSet, which Trainer v2 runs TrainJobs on, comes as kubeflow-trainer 2.3.0's pinned chart dependency
+# (condition jobset.install): https://github.com/kubeflow/trainer/blob/v2.3.0/charts/kubeflow-trainer/Chart.yaml
+KUBEFLOW_TRAINER_JOBSET_VERSION = "0.12.0"
+# Image of the torch-distributed ClusterTrainingRuntime, as in upstream's runtime
+# (https://github.com/kubeflow/trainer/blob/master/manifests/base/runtimes/torch_distributed.yaml);
+# tags: https://hub.docker.com/r/pytorch/pytorch/tags
+TORCH_RUNTIME_IMAGE = "pytorch/pytorch:2.7.1-cuda12.6-cudnn9-runtime"
