@@ -31,6 +31,7 @@ from components.training import (
     training_pool_issues,
     training_workload_issues,
 )
+from components.training.kubeflow import kubeflow_prerequisite_issues
 
 
 class EnvironmentConfig(ConfigModel):
@@ -48,6 +49,10 @@ class EnvironmentConfig(ConfigModel):
         """Checks across components: references to pools, capacities, driver ownership."""
         yield from self._aws_issues()
         yield from training_pool_issues(self.training, self.gpu_pools)
+        if self.training.enabled:
+            yield from kubeflow_prerequisite_issues(
+                self.training.kubeflow, cert_manager=self.installs_cert_manager, istio=False
+            )
         yield from check_serving_pools(self.serving, self.gpu_pools)
         # workloads name networks, EFA pools and storage volumes: every name must resolve
         yield from training_workload_issues(self.training, self.workload_context())
@@ -75,6 +80,11 @@ class EnvironmentConfig(ConfigModel):
             if node_pool.efa.enabled and instance is not None and instance.max_efa_interfaces:
                 efa[name] = instance.max_efa_interfaces
         return WorkloadContext(self.network, efa, self.storage)
+
+    @property
+    def installs_cert_manager(self) -> bool:
+        """Whether this environment installs cert-manager (serving does, for KServe)."""
+        return self.serving.enabled and self.serving.cert_manager.enabled
 
     def _storage_issues(self) -> Iterator[ConfigIssue]:
         if self.storage is None:

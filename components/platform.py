@@ -43,7 +43,12 @@ class GpuPlatform(pulumi.ComponentResource):
             kubeconfig=self.compute.kubeconfig if self.compute else None,
         )
         # Every component talks to the cluster through this provider, inherited from here.
-        on_cluster = pulumi.ResourceOptions(parent=self, providers={"kubernetes": self.kubernetes})
+        # Charts wait for their pods, so they must also wait for nodes: on EKS, the system pool.
+        on_cluster = pulumi.ResourceOptions(
+            parent=self,
+            providers={"kubernetes": self.kubernetes},
+            depends_on=[self.compute.cluster.system_pool] if self.compute else [],
+        )
         self.aws_addons = None
         if self.compute is not None and env.aws is not None:
             self.aws_addons = build_aws_addons(
@@ -67,6 +72,7 @@ class GpuPlatform(pulumi.ComponentResource):
         self.training = build_training(
             child_name(name, "training"), env.training, env.gpu_pools, on_cluster,
             workload=env.workload_context(),  # networks, EFA and volumes RayClusters name
+            cert_manager=env.installs_cert_manager,  # a Kubeflow prerequisite
         )
         # NetworkAttachmentDefinitions live in team namespaces when the training area makes them
         team_namespaces = list(self.training.teams.namespaces.values()) if self.training.teams else []

@@ -60,6 +60,10 @@ def test_kueue_values_enable_the_training_integrations(conformance):
         "batch/job", "ray.io/raycluster", "ray.io/rayjob", "kubeflow.org/pytorchjob",
         "kubeflow.org/mpijob", "trainer.kubeflow.org/trainjob"]}
     assert manager["manageJobsWithoutQueueName"] is False
+    # EFA and RDMA devices are per-pod attachments: queued EFA workers must still be admitted
+    assert manager["resources"] == {
+        "excludeResourcePrefixes": ["vpc.amazonaws.com/", "rdma/"]
+    }
 
 
 def _kueue_plan(run_component):

@@ -10,6 +10,8 @@ from typing import TextIO
 import yaml
 
 from components.plan.capture import Registration
+from components.plan.cost import environment_cost, format_cost_table
+from components.plan.graph import critical_path, format_critical_path
 from components.plan.model import (
     Plan,
     helm_release_manifest,
@@ -56,6 +58,8 @@ def print_summary(plan: Plan, out: TextIO) -> None:
     for type_, count in types.items():
         out.write(f"{type_:<{width}}  {count:>5}\n")
     out.write(f"{'total':<{width}}  {len(plan):>5}\n")
+    out.write("\n" + format_critical_path(critical_path(plan)))
+    out.write("\n" + format_cost_table(environment_cost(plan)))
     helm = plan.helm_releases()
     if helm:
         out.write("\nHelm charts:\n")
@@ -90,7 +94,7 @@ def write_plan(plan: Plan, out_dir: Path) -> tuple[Path, Path]:
     return plan_path, manifests
 
 
-class _ManifestDumper(yaml.SafeDumper):
+class _ManifestDumper(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):  # libyaml: 4x faster
     """Multi-line strings (embedded config files) as readable literal blocks."""
 
 

@@ -19,6 +19,7 @@ from components.config import ConfigError, ConfigIssue, ConfigModel
 from components.config.errors import issue
 from components.core.names import DnsLabel, child_name
 from components.core.pools import GpuPool
+from components.training.kubeflow import Kubeflow, KubeflowConfig, kubeflow_prerequisite_issues
 from components.training.kuberay import KubeRayConfig, KubeRayOperator
 from components.training.kueue import Kueue, KueueConfig
 from components.training.raycluster import (
@@ -50,6 +51,7 @@ class TrainingConfig(ConfigModel):
     priority_classes: dict[DnsLabel, PriorityClassConfig] = Field(
         default_factory=lambda: dict(DEFAULT_PRIORITY_CLASSES)
     )
+    kubeflow: KubeflowConfig = Field(default_factory=KubeflowConfig)
 
     def issues(self) -> Iterator[ConfigIssue]:
         if self.queue_system == "volcano":
@@ -96,6 +98,7 @@ class TrainingPlatform:
     kuberay: KubeRayOperator | None = None
     teams: Teams | None = None
     kueue: Kueue | None = None
+    kubeflow: Kubeflow | None = None
     ray_clusters: dict[str, RayCluster] = field(default_factory=dict)
 
 
@@ -105,6 +108,8 @@ def build_training(
     pools: Mapping[str, GpuPool],
     opts: pulumi.ResourceOptions,
     workload: WorkloadContext | None = None,
+    *,
+    cert_manager: bool = False,
 ) -> TrainingPlatform:
     """The training platform for ``config``; raises ConfigError before registering anything.
 
@@ -115,6 +120,8 @@ def build_training(
     workload = workload or WorkloadContext()
     problems = [i.prefixed("training") for i in config.issues()] + training_pool_issues(config, pools)
     problems += training_workload_issues(config, workload)
+    problems += [i.prefixed("training.kubeflow") for i in config.kubeflow.issues()]
+    problems += kubeflow_prerequisite_issues(config.kubeflow, cert_manager=cert_manager, istio=False)
     if problems:
         raise ConfigError(problems)
     platform = TrainingPlatform()
@@ -128,6 +135,10 @@ def build_training(
         namespaces = platform.teams.namespaces if platform.teams else {}
         platform.kueue = Kueue(child_name(name, "kueue"), config.kueue, pools, config.teams, opts,
                                team_namespaces=namespaces)
+    if config.kubeflow.any_enabled():
+        platform.kubeflow = Kubeflow(
+            child_name(name, "kubeflow"), config.kubeflow, opts, cert_manager=cert_manager
+        )
     for cluster_name, spec in config.ray_clusters.items():
         after: list[pulumi.Resource] = []
         if platform.kuberay is not None:

@@ -22,6 +22,8 @@ from components.core.names import MANAGED_BY_LABELS, POOL_LABEL, DnsLabel, child
 from components.core.pools import GPU_RESOURCE, GpuPool, pool_scheduling
 from components.k8s.addon import PodSecurityLevel, helm_release, namespace
 from components.k8s.values import deep_merge
+from components.network.operator import RDMA_RESOURCE_PREFIX
+from components.network.workload import EFA_RESOURCE
 from components.training.teams import TeamConfig
 from components.versions import KUEUE
 
@@ -53,6 +55,9 @@ class KueueConfig(ConfigModel):
     values_overrides: dict[str, Any] = Field(default_factory=dict)
 
 
+QUEUE_EXCLUDED_RESOURCE_PREFIXES = (f"{EFA_RESOURCE.split('/')[0]}/", f"{RDMA_RESOURCE_PREFIX}/")
+
+
 def manager_configuration(config: KueueConfig) -> dict[str, Any]:
     """Kueue's Configuration (the chart's defaults, with our integrations)."""
     return {
@@ -64,6 +69,9 @@ def manager_configuration(config: KueueConfig) -> dict[str, Any]:
         "leaderElection": {"leaderElect": True, "resourceName": "c1f6bfd2.kueue.x-k8s.io"},
         "manageJobsWithoutQueueName": config.manage_jobs_without_queue_name,
         "integrations": {"frameworks": list(config.integrations)},
+        # Network devices are per-pod attachments, not capacity queues share: without this,
+        # Kueue refuses workloads requesting EFA or RDMA devices no ClusterQueue covers.
+        "resources": {"excludeResourcePrefixes": list(QUEUE_EXCLUDED_RESOURCE_PREFIXES)},
     }
 
 
