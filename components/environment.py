@@ -21,6 +21,7 @@ from components.core.cluster import ClusterConfig
 from components.core.names import DnsLabel
 from components.core.pools import GpuPool
 from components.gpu.alerts import GpuAlertsConfig
+from components.gpu.monitoring import MonitoringConfig
 from components.gpu.operator import GpuOperatorConfig
 from components.network import NetworkConfig
 from components.serving import ServingConfig, check_serving_mounts, check_serving_pools
@@ -40,6 +41,7 @@ class EnvironmentConfig(ConfigModel):
     gpu_pools: dict[DnsLabel, GpuPool] = Field(default_factory=dict)
     gpu_operator: GpuOperatorConfig = Field(default_factory=GpuOperatorConfig)
     gpu_alerts: GpuAlertsConfig = Field(default_factory=GpuAlertsConfig)
+    monitoring: MonitoringConfig = Field(default_factory=MonitoringConfig)
     training: TrainingConfig = Field(default_factory=TrainingConfig)
     serving: ServingConfig = Field(default_factory=ServingConfig)
     network: NetworkConfig = Field(default_factory=NetworkConfig)

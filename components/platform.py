@@ -13,6 +13,7 @@ from components.core.cluster import kubernetes_provider
 from components.core.names import child_name
 from components.environment import EnvironmentConfig
 from components.gpu.alerts import GpuAlerts
+from components.gpu.monitoring import PrometheusStack
 from components.gpu.operator import GpuOperator
 from components.network import build_network
 from components.network.workload import gpudirect_rdma
@@ -54,6 +55,18 @@ class GpuPlatform(pulumi.ComponentResource):
             self.aws_addons = build_aws_addons(
                 child_name(name, "aws"), env.aws, env.gpu_pools, self.compute, on_cluster
             )
+        # The Prometheus operator's CRDs come first: the GPU Operator's ServiceMonitor and the
+        # alert rules are its objects.
+        self.prometheus = None
+        monitoring_ready: list[pulumi.Resource] = []
+        if env.monitoring.install_prometheus_stack:
+            self.prometheus = PrometheusStack(
+                child_name(name, "prometheus"),
+                env.monitoring,
+                managed_control_plane=env.cluster.kind == "eks",
+                opts=on_cluster,
+            )
+            monitoring_ready = [self.prometheus.release]
         self.gpu_operator = None
         if env.gpu_operator.enabled:
             self.gpu_operator = GpuOperator(
@@ -61,12 +74,17 @@ class GpuPlatform(pulumi.ComponentResource):
                 env.gpu_operator,
                 env.gpu_pools,
                 rdma=gpudirect_rdma(env.network),  # GPUDirect RDMA when an RDMA network exists
-                opts=on_cluster,
+                opts=pulumi.ResourceOptions.merge(
+                    on_cluster, pulumi.ResourceOptions(depends_on=monitoring_ready)
+                ),
             )
         self.gpu_alerts = GpuAlerts(
             child_name(name, "gpu-alerts"),
             env.gpu_alerts,
-            depends_on=[self.gpu_operator.namespace] if self.gpu_operator else [],
+            depends_on=[
+                *([self.gpu_operator.namespace] if self.gpu_operator else []),
+                *monitoring_ready,
+            ],
             opts=on_cluster,
         )
         self.training = build_training(

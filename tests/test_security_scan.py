@@ -27,6 +27,8 @@ PRIVILEGED_NAMESPACES = {
     "nvidia-network-operator": "OFED driver and RDMA device plugin DaemonSets load kernel modules and "
                                "use host networking on RDMA nodes",
     "fluid-system": "Fluid's CSI node plugin mounts FUSE file systems into the host's kubelet dirs",
+    "monitoring": "kube-prometheus-stack's node-exporter DaemonSet uses the host's network, PID "
+                  "namespace and root file system to read node metrics",
     "datasets": "Fluid runs each Dataset's runtime FUSE and cache worker Pods, privileged, in the "
                 "Dataset's own namespace",
 }
