@@ -179,3 +179,12 @@ KUBEFLOW_TRAINER_JOBSET_VERSION = "0.12.0"
 # (https://github.com/kubeflow/trainer/blob/master/manifests/base/runtimes/torch_distributed.yaml);
 # tags: https://hub.docker.com/r/pytorch/pytorch/tags
 TORCH_RUNTIME_IMAGE = "pytorch/pytorch:2.7.1-cuda12.6-cudnn9-runtime"
+
+# --- Knative Serving for KServe Serverless (components/serving/knative.py) ------------------------
+# Release YAMLs serving-crds.yaml/serving-core.yaml at tag knative-v<version>. KServe pins Knative
+# Serving 1.21.1 in kserve-deps.env (https://github.com/kserve/kserve/blob/master/kserve-deps.env);
+# Knative 1.21 needs Kubernetes >= 1.33 (https://endoflife.date/knative).
+KNATIVE_SERVING_VERSION = "1.21.1"
+# net-kourier has its own patch releases per Knative minor; keep the minor equal to Serving's:
+# https://github.com/knative-extensions/net-kourier/releases/tag/knative-v1.21.0
+KNATIVE_KOURIER_VERSION = "1.21.0"

@@ -2,9 +2,8 @@
 controller runs in Standard (RawDeployment) mode after both; every values key exists upstream."""
 
 import pulumi
-import pytest
 
-from components.config import ConfigError, validate_model
+from components.config import validate_model
 from components.plan.model import helm_release_manifest
 from components.serving import ServingConfig, build_serving
 from components.serving.kserve import (
@@ -56,16 +55,6 @@ def test_cert_manager_can_be_left_to_the_cluster(run_component):
     assert plan.find(REL, "serving-kserve-cert-manager") == []
     ctrl = plan.one(REL, "serving-kserve-kserve")
     assert ctrl.dependencies == [plan.one(REL, "serving-kserve-kserve-crd").urn]
-
-
-def test_serverless_is_rejected_until_knative_is_installed():
-    with pytest.raises(ConfigError) as err:
-        validate_model(ServingConfig, {"enabled": True, "deploymentMode": "Serverless"})
-    assert err.value.issues[0].path == "deploymentMode"
-    assert str(err.value.issues[0]) == (
-        "deploymentMode: Serverless needs Knative Serving, which this library does not install "
-        'yet; use deploymentMode: RawDeployment (got "Serverless")'
-    )
 
 
 def test_disabled_serving_registers_nothing(run_component):

@@ -1,5 +1,9 @@
-"""Model serving: KServe (RawDeployment) with a vLLM runtime, typed InferenceServices, and on AWS
-an encrypted model bucket read through IRSA. Config key: ``gpu-platform:serving``."""
+"""Model serving: KServe with a vLLM runtime, typed InferenceServices, and on AWS an encrypted
+model bucket read through IRSA. Config key: ``gpu-platform:serving``.
+
+``deploymentMode``: ``RawDeployment`` (default; Deployments + HPA, nothing else installed) or
+``Serverless`` (Knative Serving + Kourier, pinned, installed before KServe's controller: scale to
+zero, concurrency/rps autoscaling, canary traffic splits)."""
 
 from __future__ import annotations
 
@@ -15,8 +19,8 @@ from components.core.names import DnsLabel, child_name
 from components.core.pools import GpuPool, pool_scheduling
 from components.k8s.addon import namespace
 from components.serving.inference_service import InferenceService, InferenceServiceSpec
+from components.serving.knative import Knative
 from components.serving.kserve import (
-    _SERVERLESS_UNSUPPORTED,
     CertManagerConfig,
     DeploymentMode,
     KServe,
@@ -43,8 +47,11 @@ class ServingConfig(ConfigModel):
     inference_services: dict[DnsLabel, InferenceServiceSpec] = Field(default_factory=dict)
 
     def issues(self) -> Iterator[ConfigIssue]:
-        if self.deployment_mode == "Serverless":
-            yield issue("deploymentMode", _SERVERLESS_UNSUPPORTED, self.deployment_mode)
+        if self.deployment_mode == "Serverless" and self.kserve.ingress_class_name is not None:
+            yield issue("kserve.ingressClassName",
+                        "Ingresses are for RawDeployment; Serverless is reached through Kourier "
+                        "(Knative routes on kserve.ingressDomain): remove it",
+                        self.kserve.ingress_class_name)
         available = self.runtimes.available()
         for name, spec in self.inference_services.items():
             path = f"inferenceServices.{name}"
@@ -113,11 +120,16 @@ class Serving(pulumi.ComponentResource):
     ):
         super().__init__(SERVING_TYPE, name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
+        self.knative = None
+        if config.deployment_mode == "Serverless":
+            self.knative = Knative(child_name(name, "knative"), domain=config.kserve.ingress_domain,
+                                   opts=child)
         self.kserve = KServe(
             child_name(name, "kserve"),
             KServeArgs(deployment_mode=config.deployment_mode, cert_manager=config.cert_manager,
                        kserve=config.kserve),
             child,
+            depends_on=self.knative.ready if self.knative is not None else (),
         )
         self.namespace = namespace(child_name(name, "ns"), config.namespace, "baseline", child)
         self.runtimes = Runtimes(
@@ -182,6 +194,7 @@ def build_serving(
 __all__ = [
     "AwsServingConfig",
     "InferenceServiceSpec",
+    "Knative",
     "Serving",
     "ServingConfig",
     "build_serving",

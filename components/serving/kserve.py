@@ -5,13 +5,16 @@
 - KServe's CRDs come from the ``kserve-crd`` chart as their own release (protected and retained),
   so the controller release (``kserve-resources``) can be upgraded or removed without the API
   server garbage-collecting every InferenceService.
-- The controller runs in ``Standard`` mode (KServe v0.16+ name for ``RawDeployment``: plain
-  Deployments + HPA, no Knative or Istio). ``Serverless`` is rejected by ``ServingConfig``
-  because this library does not install Knative Serving yet.
+- ``RawDeployment`` runs the controller in ``Standard`` mode (KServe v0.16+ name: plain
+  Deployments + HPA, no Knative or Istio). ``Serverless`` runs it in ``Knative`` mode behind
+  Kourier (``components.serving.knative``, installed first and passed as ``depends_on``): Istio's
+  top-level VirtualService is switched off (``disableIstioVirtualHost``), Knative Routes are the
+  ingress, and the gateway domain is the one Knative's ``config-domain`` is patched with.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, Literal
 
 import pulumi
@@ -69,8 +72,9 @@ def cert_manager_values(config: CertManagerConfig) -> dict[str, Any]:
 def kserve_controller_values(config: KServeConfig, mode: DeploymentMode) -> dict[str, Any]:
     gateway: dict[str, Any] = {
         "domain": config.ingress_domain,
-        # no Istio in RawDeployment: no VirtualServices, and Ingresses only when a class is set
-        "disableIstioVirtualHost": mode == "RawDeployment",
+        # No Istio in either mode: RawDeployment makes Ingresses only when a class is set;
+        # Serverless is reached through Knative Routes on Kourier (KServe's Kourier guide).
+        "disableIstioVirtualHost": True,
         "disableIngressCreation": config.ingress_class_name is None,
     }
     if config.ingress_class_name is not None:
@@ -96,11 +100,17 @@ class KServeArgs(ConfigModel):
 class KServe(pulumi.ComponentResource):
     """cert-manager, KServe CRDs and the KServe controller, in that order."""
 
-    def __init__(self, name: str, args: KServeArgs, opts: pulumi.ResourceOptions | None = None):
+    def __init__(
+        self,
+        name: str,
+        args: KServeArgs,
+        opts: pulumi.ResourceOptions | None = None,
+        *,
+        depends_on: Sequence[pulumi.Resource] = (),
+    ):
+        """``depends_on``: what the controller waits for besides its CRDs and cert-manager
+        (Knative Serving in Serverless mode)."""
         super().__init__(KSERVE_TYPE, name, None, opts)
-        if args.deployment_mode == "Serverless":
-            # also rejected by ServingConfig; guard for direct use of the component
-            raise ValueError(_SERVERLESS_UNSUPPORTED)
         child = pulumi.ResourceOptions(parent=self)
         guarded = pulumi.ResourceOptions(parent=self, protect=True, retain_on_delete=True)
         prerequisites: list[pulumi.Resource] = []
@@ -123,13 +133,7 @@ class KServe(pulumi.ComponentResource):
         self.controller = helm_release(
             child_name(name, "kserve"), KSERVE_RESOURCES, release_name="kserve",
             namespace=ks.namespace, values=kserve_controller_values(ks, args.deployment_mode),
-            opts=child, depends_on=[self.crds, *prerequisites], skip_crds=True,
+            opts=child, depends_on=[self.crds, *prerequisites, *depends_on], skip_crds=True,
         )
         self.register_outputs({"namespace": ks.namespace, "deploymentMode": args.deployment_mode})
-
-
-_SERVERLESS_UNSUPPORTED = (
-    "Serverless needs Knative Serving, which this library does not install yet; "
-    "use deploymentMode: RawDeployment"
-)
 
