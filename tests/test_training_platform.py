@@ -65,7 +65,9 @@ def test_cross_checks_name_full_paths_and_nothing_is_registered(run_component):
 @pytest.mark.parametrize(
     ("changes", "message"),
     [
-        ({"queueSystem": "volcano"}, 'queueSystem: volcano is not supported yet; use kueue (got "volcano")'),
+        ({"queueSystem": "volcano"},
+         "teams.ml.gpuPools: is Kueue's per-pool quota and has no effect with queueSystem volcano (the "
+         'team\'s queue caps nvidia.com/gpu at gpuQuota); remove it (got {"train": 16})'),
         ({"rayClusters": {"demo": {"namespace": "ml", "queue": "cv", "enableInTreeAutoscaling": False}}},
          'rayClusters.demo.queue: unknown team queue; teams: ml (got "cv")'),
         ({"rayClusters": {"demo": {"namespace": "ray", "queue": "ml", "enableInTreeAutoscaling": False}}},

@@ -1,4 +1,4 @@
-"""The training platform: KubeRay, RayClusters, Kueue queues and team tenancy.
+"""The training platform: KubeRay, RayClusters, Kueue or Volcano queues and team tenancy.
 
 ``TrainingConfig`` is the environment's ``training`` key; ``build_training`` composes the parts
 it switches on. Cross-checks against the GPU pools live in ``training_pool_issues`` and against the
@@ -37,6 +37,7 @@ from components.training.teams import (
     Teams,
     team_pool_issues,
 )
+from components.training.volcano import Volcano, VolcanoConfig, volcano_team_issues
 
 QueueSystem = Literal["kueue", "volcano"]
 
@@ -47,6 +48,7 @@ class TrainingConfig(ConfigModel):
     ray_clusters: dict[DnsLabel, RayClusterSpec] = Field(default_factory=dict)
     queue_system: QueueSystem = "kueue"
     kueue: KueueConfig = Field(default_factory=KueueConfig)
+    volcano: VolcanoConfig = Field(default_factory=VolcanoConfig)
     teams: dict[DnsLabel, TeamConfig] = Field(default_factory=dict)
     priority_classes: dict[DnsLabel, PriorityClassConfig] = Field(
         default_factory=lambda: dict(DEFAULT_PRIORITY_CLASSES)
@@ -54,8 +56,13 @@ class TrainingConfig(ConfigModel):
     kubeflow: KubeflowConfig = Field(default_factory=KubeflowConfig)
 
     def issues(self) -> Iterator[ConfigIssue]:
+        # the other queue system's settings would silently do nothing: refuse them
+        unused = "kueue" if self.queue_system == "volcano" else "volcano"
+        if unused in self.model_fields_set:
+            yield issue(unused, f"is only used with queueSystem {unused}; remove it or set "
+                        f"queueSystem: {unused}")
         if self.queue_system == "volcano":
-            yield issue("queueSystem", "volcano is not supported yet; use kueue", "volcano")
+            yield from volcano_team_issues(self.volcano, self.teams)
         if self.ray_clusters and not self.kuberay.enabled:
             yield issue("kuberay.enabled", "must be true while rayClusters are declared", False)
         for name, cluster in self.ray_clusters.items():
@@ -64,6 +71,13 @@ class TrainingConfig(ConfigModel):
             if cluster.queue not in self.teams:
                 known = ", ".join(sorted(self.teams)) or "none"
                 yield issue(f"rayClusters.{name}.queue", f"unknown team queue; teams: {known}", cluster.queue)
+            elif cluster.namespace != cluster.queue and self.queue_system == "volcano":
+                yield issue(
+                    f"rayClusters.{name}.namespace",
+                    f"must be '{cluster.queue}': the Volcano queue '{cluster.queue}' serves the team's "
+                    "namespace only",
+                    cluster.namespace,
+                )
             elif cluster.namespace != cluster.queue:
                 yield issue(
                     f"rayClusters.{name}.namespace",
@@ -98,6 +112,7 @@ class TrainingPlatform:
     kuberay: KubeRayOperator | None = None
     teams: Teams | None = None
     kueue: Kueue | None = None
+    volcano: Volcano | None = None
     kubeflow: Kubeflow | None = None
     ray_clusters: dict[str, RayCluster] = field(default_factory=dict)
 
@@ -125,13 +140,20 @@ def build_training(
     if problems:
         raise ConfigError(problems)
     platform = TrainingPlatform()
+    volcano = config.queue_system == "volcano"
+    if volcano:
+        # before KubeRay: its Volcano integration needs the PodGroup CRD the chart installs
+        platform.volcano = Volcano(child_name(name, "volcano"), config.volcano, config.teams, opts)
     if config.kuberay.enabled:
-        platform.kuberay = KubeRayOperator(child_name(name, "kuberay"), config.kuberay, opts)
+        platform.kuberay = KubeRayOperator(
+            child_name(name, "kuberay"), config.kuberay, opts,
+            batch_scheduler="volcano" if volcano else None,
+            depends_on=[platform.volcano.release] if platform.volcano else [])
     if config.teams or config.priority_classes:
         operator_ns = [config.kuberay.namespace] if config.kuberay.enabled else []
         platform.teams = Teams(child_name(name, "teams"), config.teams, config.priority_classes, opts,
                                extra_ingress_namespaces=operator_ns)
-    if config.teams:
+    if config.teams and not volcano:
         namespaces = platform.teams.namespaces if platform.teams else {}
         platform.kueue = Kueue(child_name(name, "kueue"), config.kueue, pools, config.teams, opts,
                                team_namespaces=namespaces)
@@ -147,9 +169,11 @@ def build_training(
             after.append(platform.teams.namespaces[spec.namespace])
         if platform.kueue is not None and spec.queue in platform.kueue.local_queues:
             after.append(platform.kueue.local_queues[spec.queue])
+        if platform.volcano is not None and spec.queue in platform.volcano.queues:
+            after.append(platform.volcano.queues[spec.queue])
         platform.ray_clusters[cluster_name] = RayCluster(
             child_name(name, f"ray-{cluster_name}"), cluster_name, spec, pools, opts, depends_on=after,
-            workload=workload)
+            workload=workload, queue_system=config.queue_system)
     return platform
 
 

@@ -6,7 +6,8 @@ uninstall, so RayClusters survive an operator reinstall.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, Literal
 
 import pulumi
 from pydantic import Field
@@ -19,6 +20,7 @@ from components.training.quantity import Quantity
 from components.versions import KUBERAY_OPERATOR
 
 KUBERAY_TYPE = "gpu-platform:training:KubeRayOperator"
+BatchScheduler = Literal["volcano"]
 
 
 class KubeRayConfig(ConfigModel):
@@ -33,8 +35,10 @@ class KubeRayConfig(ConfigModel):
     values_overrides: dict[str, Any] = Field(default_factory=dict)
 
 
-def kuberay_values(config: KubeRayConfig) -> dict[str, Any]:
-    """Helm values for the kuberay-operator chart (every key exists in its values.yaml)."""
+def kuberay_values(config: KubeRayConfig, batch_scheduler: BatchScheduler | None = None) -> dict[str, Any]:
+    """Helm values for the kuberay-operator chart (every key exists in its values.yaml).
+
+    ``batch_scheduler``: the gang scheduler RayClusters labelled ``ray.io/scheduler-name`` use."""
     resources = {"cpu": config.cpu, "memory": config.memory}
     values = {
         "replicas": config.replicas,
@@ -44,11 +48,21 @@ def kuberay_values(config: KubeRayConfig) -> dict[str, Any]:
         "resources": {"limits": resources},
         "metrics": {"enabled": True, "serviceMonitor": {"enabled": config.service_monitor}},
     }
+    if batch_scheduler is not None:
+        values["batchScheduler"] = {"name": batch_scheduler}
     return deep_merge(values, config.values_overrides)
 
 
 class KubeRayOperator(pulumi.ComponentResource):
-    def __init__(self, name: str, config: KubeRayConfig, opts: pulumi.ResourceOptions | None = None):
+    def __init__(
+        self,
+        name: str,
+        config: KubeRayConfig,
+        opts: pulumi.ResourceOptions | None = None,
+        *,
+        batch_scheduler: BatchScheduler | None = None,
+        depends_on: Sequence[pulumi.Resource] = (),
+    ):
         super().__init__(KUBERAY_TYPE, name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         self.namespace = namespace(child_name(name, "ns"), config.namespace, config.pod_security, child)
@@ -57,8 +71,8 @@ class KubeRayOperator(pulumi.ComponentResource):
             KUBERAY_OPERATOR,
             release_name="kuberay-operator",
             namespace=config.namespace,
-            values=kuberay_values(config),
+            values=kuberay_values(config, batch_scheduler),
             opts=child,
-            depends_on=[self.namespace],
+            depends_on=[self.namespace, *depends_on],
         )
         self.register_outputs({})

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, Literal
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -33,6 +33,7 @@ from components.network.workload import WorkloadNetworking, efa_networking, rdma
 from components.storage import StorageConfig
 from components.storage.mounts import volume_for
 from components.training.quantity import Quantity, parse_quantity
+from components.training.volcano import volcano_raycluster_labels
 from components.versions import RAY_VERSION
 
 RAYCLUSTER_TYPE = "gpu-platform:training:RayCluster"
@@ -40,6 +41,7 @@ RAY_REPOSITORY = "rayproject/ray"
 RAY_PYTHON = "py311"
 RAY_UID = 1000  # the rayproject images' "ray" user
 QUEUE_LABEL = "kueue.x-k8s.io/queue-name"
+QueueSystem = Literal["kueue", "volcano"]
 SHM_PATH = "/dev/shm"
 
 
@@ -136,7 +138,7 @@ class RayClusterSpec(ConfigModel):
     gpu_image: str | None = None  # default rayproject/ray:<rayVersion>-py311-gpu
     enable_in_tree_autoscaling: bool = True
     idle_timeout_seconds: NonNegativeInt = 60
-    queue: DnsLabel | None = None  # a Kueue LocalQueue in ``namespace``
+    queue: DnsLabel | None = None  # a team's queue (Kueue LocalQueue in ``namespace``, or Volcano Queue)
     head: RayHead = Field(default_factory=RayHead)
     worker_groups: dict[DnsLabel, WorkerGroup] = Field(default_factory=dict)
     gcs_fault_tolerance: GcsFaultTolerance = Field(default_factory=GcsFaultTolerance)
@@ -333,9 +335,11 @@ def render_raycluster(
     labels: Mapping[str, str] = (),
     *,
     workload: WorkloadContext | None = None,
+    queue_system: QueueSystem = "kueue",
 ) -> dict[str, Any]:
     """The RayCluster manifest; ``pools`` must hold every pool the worker groups name, and
-    ``workload`` resolve every network and mount (``raycluster_workload_issues`` is empty)."""
+    ``workload`` resolve every network and mount (``raycluster_workload_issues`` is empty).
+    A queued cluster carries ``queue_system``'s labels (Volcano: one gang PodGroup via KubeRay)."""
     workload = workload or WorkloadContext()
     cpu_image, gpu_image = spec.images()
     head_params = {"dashboard-host": "0.0.0.0"}
@@ -391,7 +395,9 @@ def render_raycluster(
             options["externalStorageNamespace"] = ft.external_storage_namespace
         body["gcsFaultToleranceOptions"] = options
     metadata_labels = {**MANAGED_BY_LABELS, **dict(labels)}
-    if spec.queue is not None:
+    if spec.queue is not None and queue_system == "volcano":
+        metadata_labels.update(volcano_raycluster_labels(spec.queue))
+    elif spec.queue is not None:
         metadata_labels[QUEUE_LABEL] = spec.queue
     return {
         "apiVersion": "ray.io/v1",
@@ -413,9 +419,10 @@ class RayCluster(pulumi.ComponentResource):
         opts: pulumi.ResourceOptions | None = None,
         depends_on: list[pulumi.Resource] | None = None,
         workload: WorkloadContext | None = None,
+        queue_system: QueueSystem = "kueue",
     ):
         super().__init__(RAYCLUSTER_TYPE, name, None, opts)
-        manifest = render_raycluster(cluster_name, spec, pools, workload=workload)
+        manifest = render_raycluster(cluster_name, spec, pools, workload=workload, queue_system=queue_system)
         self.cluster = k8s.apiextensions.CustomResource(
             child_name(name, "raycluster"),
             api_version=manifest["apiVersion"],

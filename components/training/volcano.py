@@ -1,0 +1,212 @@
+"""Volcano: the pinned chart, a typed scheduler configuration and one weighted Queue per team.
+
+The ``proportion`` plugin shares the cluster between queues by ``weight`` and caps each at its
+``capability``; ``gang`` holds a job (PodGroup) until ``minMember`` pods can start together.
+Queues are cluster-scoped and any namespace may name one: the team namespace's ResourceQuota
+stays the hard cap. Workloads opt in with ``schedulerName: volcano`` and name their queue with
+``spec.queue`` (Volcano Job, PodGroup) or the pod annotation ``scheduling.volcano.sh/queue-name``;
+queued RayClusters get KubeRay's Volcano labels (``volcano_raycluster_labels``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any, Literal
+
+import pulumi
+import pulumi_kubernetes as k8s
+import yaml
+from pydantic import Field
+
+from components.config import ConfigIssue, ConfigModel
+from components.config.errors import issue
+from components.core.names import MANAGED_BY_LABELS, DnsLabel, PositiveInt, child_name
+from components.core.pools import GPU_RESOURCE
+from components.k8s.addon import helm_release, namespace
+from components.k8s.values import deep_merge
+from components.training.teams import TeamConfig
+from components.versions import VOLCANO
+
+VOLCANO_TYPE = "gpu-platform:training:Volcano"
+VOLCANO_API = "scheduling.volcano.sh/v1beta1"
+SCHEDULER_NAME = "volcano"
+POD_QUEUE_ANNOTATION = "scheduling.volcano.sh/queue-name"
+RAY_SCHEDULER_LABEL = "ray.io/scheduler-name"
+RAY_QUEUE_LABEL = "volcano.sh/queue-name"
+# queues the chart creates itself: a team of that name would clash with them
+CHART_QUEUES = ("default", "root")
+
+Action = Literal["enqueue", "allocate", "preempt", "reclaim", "backfill", "shuffle"]
+PluginArgument = str | int | float | bool
+
+
+class SchedulerPlugin(ConfigModel):
+    name: str = Field(pattern=r"^[a-z][a-z0-9-]*$")
+    enable_preemptable: bool | None = None
+    arguments: dict[str, PluginArgument] = Field(default_factory=dict)
+
+
+class SchedulerTier(ConfigModel):
+    plugins: list[SchedulerPlugin] = Field(min_length=1)
+
+
+def _tier(*plugins: str | tuple[str, bool]) -> SchedulerTier:
+    return SchedulerTier(plugins=[
+        SchedulerPlugin(name=p) if isinstance(p, str) else SchedulerPlugin(name=p[0], enable_preemptable=p[1])
+        for p in plugins])
+
+
+# The chart's documented default (values.yaml, custom.scheduler_config_override) with proportion:
+# queue weights are proportion's (the capacity plugin shares by ``deserved`` instead).
+DEFAULT_TIERS = (
+    _tier("priority", ("gang", False), "conformance"),
+    _tier("overcommit", ("drf", False), "predicates", "proportion", "nodeorder", "binpack"),
+)
+REQUIRED_PLUGINS = {
+    "gang": "gang scheduling is what jobs get Volcano for",
+    "proportion": "the team queues' weight and capability are enforced by it",
+}
+
+
+class SchedulerConfig(ConfigModel):
+    # without "enqueue", Pending PodGroups go straight to allocation (see README: autoscaling)
+    actions: list[Action] = Field(default_factory=lambda: ["enqueue", "allocate", "backfill"], min_length=1)
+    tiers: list[SchedulerTier] = Field(default_factory=lambda: list(DEFAULT_TIERS), min_length=1)
+
+    def plugin_names(self) -> list[str]:
+        return [plugin.name for tier in self.tiers for plugin in tier.plugins]
+
+    def issues(self) -> Iterator[ConfigIssue]:
+        names = self.plugin_names()
+        for plugin, why in REQUIRED_PLUGINS.items():
+            if plugin not in names:
+                yield issue("tiers", f"must enable the '{plugin}' plugin: {why}", names)
+        if "capacity" in names:
+            yield issue("tiers", "must not enable 'capacity' with 'proportion': they are alternative "
+                        "queue-sharing plugins", names)
+        for index, action in enumerate(self.actions):
+            if action in self.actions[:index]:
+                yield issue(f"actions.{index}", "is listed twice", action)
+
+
+class VolcanoQueueConfig(ConfigModel):
+    """A team queue's share: ``weight`` against the other queues, reclaimable when over it."""
+
+    weight: int = Field(default=1, ge=1, le=2147483647)
+    reclaimable: bool = True
+
+
+class VolcanoConfig(ConfigModel):
+    namespace: DnsLabel = "volcano-system"
+    # not restricted: the chart's containers add DAC_OVERRIDE and its admission-init hook job
+    # sets no container securityContext
+    pod_security: Literal["baseline", "privileged"] = "baseline"
+    scheduler: SchedulerConfig = Field(default_factory=SchedulerConfig)
+    scheduler_replicas: PositiveInt = 1
+    controller_replicas: PositiveInt = 1
+    admission_replicas: PositiveInt = 1
+    queues: dict[DnsLabel, VolcanoQueueConfig] = Field(default_factory=dict)  # by team; default weight 1
+    values_overrides: dict[str, Any] = Field(default_factory=dict)
+
+    def queue(self, team: str) -> VolcanoQueueConfig:
+        return self.queues.get(team) or VolcanoQueueConfig()
+
+
+def volcano_team_issues(config: VolcanoConfig, teams: Mapping[str, TeamConfig]) -> Iterator[ConfigIssue]:
+    """Queue settings for unknown teams, team names clashing with the chart's queues, and
+    Kueue-only per-pool quotas (paths relative to the training config)."""
+    known = ", ".join(sorted(teams)) or "none"
+    for name in config.queues:
+        if name not in teams:
+            yield issue(f"volcano.queues.{name}", f"unknown team; teams: {known}")
+    for name, team in teams.items():
+        if name in CHART_QUEUES:
+            yield issue(f"teams.{name}", f"the Volcano chart creates the queue '{name}' itself; "
+                        "rename the team")
+        if team.gpu_pools:
+            yield issue(
+                f"teams.{name}.gpuPools",
+                "is Kueue's per-pool quota and has no effect with queueSystem volcano (the team's "
+                "queue caps nvidia.com/gpu at gpuQuota); remove it",
+                dict(team.gpu_pools),
+            )
+
+
+# --- rendering (pure) -------------------------------------------------------------------------
+
+
+def scheduler_conf(config: SchedulerConfig) -> dict[str, Any]:
+    """The scheduler configuration as data (the chart takes it as a YAML string)."""
+    def plugin(p: SchedulerPlugin) -> dict[str, Any]:
+        out: dict[str, Any] = {"name": p.name}
+        if p.enable_preemptable is not None:
+            out["enablePreemptable"] = p.enable_preemptable
+        if p.arguments:
+            out["arguments"] = dict(p.arguments)
+        return out
+
+    return {"actions": ", ".join(config.actions),
+            "tiers": [{"plugins": [plugin(p) for p in tier.plugins]} for tier in config.tiers]}
+
+
+def volcano_values(config: VolcanoConfig) -> dict[str, Any]:
+    """Helm values for the volcano chart (every key exists in its values.yaml)."""
+    values = {
+        "basic": {"image_tag_version": f"v{VOLCANO.version}", "image_pull_policy": "IfNotPresent"},
+        "custom": {
+            "scheduler_replicas": config.scheduler_replicas,
+            "controller_replicas": config.controller_replicas,
+            "admission_replicas": config.admission_replicas,
+            # more than one scheduler or controller replica only works with leader election
+            "leader_elect_enable": max(config.scheduler_replicas, config.controller_replicas) > 1,
+            "scheduler_config_override": yaml.safe_dump(scheduler_conf(config.scheduler), sort_keys=False),
+        },
+    }
+    return deep_merge(values, config.values_overrides)
+
+
+def render_queue(team: str, team_config: TeamConfig, queue: VolcanoQueueConfig) -> dict[str, Any]:
+    """The team's Queue: its weight, and a capability equal to the namespace's quotas."""
+    return {
+        "apiVersion": VOLCANO_API, "kind": "Queue",
+        "metadata": {"name": team, "labels": {**MANAGED_BY_LABELS, "gpu-platform.io/team": team}},
+        "spec": {
+            "weight": queue.weight,
+            "reclaimable": queue.reclaimable,
+            "capability": {GPU_RESOURCE: str(team_config.gpu_quota), "cpu": team_config.cpu_quota,
+                           "memory": team_config.memory_quota},
+        },
+    }
+
+
+def volcano_raycluster_labels(queue: str) -> dict[str, str]:
+    """RayCluster labels that hand its pods to Volcano (one gang PodGroup) in ``queue``."""
+    return {RAY_SCHEDULER_LABEL: SCHEDULER_NAME, RAY_QUEUE_LABEL: queue}
+
+
+class Volcano(pulumi.ComponentResource):
+    """The Volcano scheduler, controllers and admission webhooks, and one Queue per team."""
+
+    def __init__(
+        self,
+        name: str,
+        config: VolcanoConfig,
+        teams: Mapping[str, TeamConfig],
+        opts: pulumi.ResourceOptions | None = None,
+        depends_on: Sequence[pulumi.Resource] = (),
+    ):
+        super().__init__(VOLCANO_TYPE, name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        self.namespace = namespace(child_name(name, "ns"), config.namespace, config.pod_security, child)
+        self.release = helm_release(
+            child_name(name, "chart"), VOLCANO, release_name="volcano", namespace=config.namespace,
+            values=volcano_values(config), opts=child, depends_on=[self.namespace, *depends_on])
+        after_chart = pulumi.ResourceOptions(parent=self, depends_on=[self.release])
+        self.queues: dict[str, k8s.apiextensions.CustomResource] = {}
+        for team, team_config in teams.items():
+            manifest = render_queue(team, team_config, config.queue(team))
+            self.queues[team] = k8s.apiextensions.CustomResource(
+                child_name(name, f"{team}-queue"), api_version=manifest["apiVersion"],
+                kind=manifest["kind"], metadata=manifest["metadata"], spec=manifest["spec"],
+                opts=after_chart)
+        self.register_outputs({})
