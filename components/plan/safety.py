@@ -73,6 +73,7 @@ STATELESS: frozenset[str] = frozenset({
     "aws:rds/parameterGroup:ParameterGroup",
     "aws:cloudwatch/logGroup:LogGroup",
     "kubernetes:core/v1:ConfigMap",
+    "kubernetes:core/v1:ConfigMapPatch",
     "kubernetes:core/v1:LimitRange",
     "kubernetes:core/v1:ResourceQuota",
     "kubernetes:core/v1:Secret",
