@@ -48,3 +48,15 @@ def test_helm_release_is_pinned_for_https_and_oci_repositories(run_component):
     assert (kueue["repository"], kueue["chart"], kueue["version"]) == (
         "oci://registry.k8s.io/kueue/charts", "kueue", "0.19.2"
     )
+
+
+def test_custom_resource_declares_every_top_level_field(run_component):
+    from components.k8s.objects import custom_resource
+
+    manifest = {
+        "apiVersion": "ray.io/v1", "kind": "RayCluster",
+        "metadata": {"name": "r", "namespace": "ml"}, "spec": {"rayVersion": "2.52.0"},
+        "status": {"ignored": False},
+    }
+    plan = run_component(lambda: custom_resource("r", manifest, pulumi.ResourceOptions()))
+    assert plan.one("kubernetes:ray.io/v1:RayCluster", "r").inputs == manifest

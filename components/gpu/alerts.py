@@ -34,6 +34,7 @@ from pydantic import Field
 from components.config import ConfigModel
 from components.config.errors import PATTERN_HINTS
 from components.core.names import MANAGED_BY_LABELS, DnsLabel, child_name
+from components.k8s.objects import custom_resource
 
 GPU_ALERTS_TYPE = "gpu-platform:gpu:GpuAlerts"
 RULE_NAME = "gpu-platform-alerts"
@@ -244,12 +245,9 @@ class GpuAlerts(pulumi.ComponentResource):
         self.rule: k8s.apiextensions.CustomResource | None = None
         manifest = prometheus_rule_manifest(RULE_NAME, config)
         if config.enabled and manifest["spec"]["groups"][0]["rules"]:
-            self.rule = k8s.apiextensions.CustomResource(
+            self.rule = custom_resource(
                 child_name(name, "rules"),
-                api_version=manifest["apiVersion"],
-                kind=manifest["kind"],
-                metadata=manifest["metadata"],
-                spec=manifest["spec"],
-                opts=pulumi.ResourceOptions(parent=self, depends_on=list(depends_on)),
+                manifest,
+                pulumi.ResourceOptions(parent=self, depends_on=list(depends_on)),
             )
         self.register_outputs({"namespace": config.namespace, "enabled": self.rule is not None})

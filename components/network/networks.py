@@ -20,6 +20,7 @@ from pydantic import Field
 from components.config import ConfigIssue, ConfigModel
 from components.config.errors import issue
 from components.core.names import MANAGED_BY_LABELS, DnsLabel, child_name
+from components.k8s.objects import custom_resource
 from components.network.cidrs import cidr_format_issues, within_issues
 
 NETWORK_ATTACHMENTS_TYPE = "gpu-platform:network:NetworkAttachments"
@@ -126,12 +127,5 @@ class NetworkAttachments(pulumi.ComponentResource):
         self.attachments: dict[str, k8s.apiextensions.CustomResource] = {}
         for net_name, spec in networks.items():
             obj = network_attachment(net_name, spec)
-            self.attachments[net_name] = k8s.apiextensions.CustomResource(
-                child_name(name, net_name),
-                api_version=obj["apiVersion"],
-                kind=obj["kind"],
-                metadata=obj["metadata"],
-                spec=obj["spec"],
-                opts=after,
-            )
+            self.attachments[net_name] = custom_resource(child_name(name, net_name), obj, after)
         self.register_outputs({"networks": {n: f"{s.namespace}/{n}" for n, s in networks.items()}})

@@ -32,6 +32,7 @@ from components.config.errors import PATTERN_HINTS, issue
 from components.core.names import MANAGED_BY_LABELS, DnsLabel, child_name
 from components.core.pools import GpuPool, all_pool_tolerations
 from components.k8s.addon import helm_release, namespace
+from components.k8s.objects import custom_resource
 from components.k8s.values import deep_merge
 from components.versions import (
     DOCA_DRIVER_IMAGE,
@@ -228,12 +229,9 @@ class NetworkOperator(pulumi.ComponentResource):
             )
         policy = nic_cluster_policy(nic_cluster_policy_spec(config, resources, pools, ipoib=ipoib))
         # the CRD comes with the chart: the policy waits for the release
-        self.policy = k8s.apiextensions.CustomResource(
+        self.policy = custom_resource(
             child_name(name, "nic-cluster-policy"),
-            api_version=policy["apiVersion"],
-            kind=policy["kind"],
-            metadata=policy["metadata"],
-            spec=policy["spec"],
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.release]),
+            policy,
+            pulumi.ResourceOptions(parent=self, depends_on=[self.release]),
         )
         self.register_outputs({"namespace": ns, "chartVersion": NETWORK_OPERATOR.version})

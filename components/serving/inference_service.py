@@ -25,13 +25,13 @@ from collections.abc import Iterator
 from typing import Any, Literal
 
 import pulumi
-import pulumi_kubernetes as k8s
 from pydantic import Field
 
 from components.config import ConfigIssue, ConfigModel
 from components.config.errors import issue
 from components.core.names import MANAGED_BY_LABELS, DnsLabel, NonNegativeInt, PositiveInt, child_name
 from components.core.pools import GPU_RESOURCE, Scheduling
+from components.k8s.objects import custom_resource
 from components.serving.kserve import KSERVE_MODE_NAMES, DeploymentMode
 from components.serving.runtimes import (
     VLLM_DEFAULT_CPU,
@@ -239,12 +239,9 @@ class InferenceService(pulumi.ComponentResource):
             isvc_name, namespace, spec, mode, scheduling, model_format, service_account, storage
         )
         self.manifest = manifest
-        self.resource = k8s.apiextensions.CustomResource(
+        self.resource = custom_resource(
             child_name(name, "isvc"),
-            api_version=manifest["apiVersion"],
-            kind=manifest["kind"],
-            metadata=manifest["metadata"],
-            spec=manifest["spec"],
-            opts=pulumi.ResourceOptions(parent=self, depends_on=list(depends_on or [])),
+            manifest,
+            pulumi.ResourceOptions(parent=self, depends_on=list(depends_on or [])),
         )
         self.register_outputs({"name": isvc_name})

@@ -17,12 +17,12 @@ from __future__ import annotations
 from typing import Any
 
 import pulumi
-import pulumi_kubernetes as k8s
 from pydantic import Field
 
 from components.config import ConfigModel
 from components.core.names import MANAGED_BY_LABELS, child_name
 from components.k8s.addon import helm_release
+from components.k8s.objects import custom_resource
 from components.k8s.values import deep_merge
 from components.versions import KSERVE_RUNTIME_CONFIGS, VLLM_IMAGE
 
@@ -179,11 +179,7 @@ class Runtimes(pulumi.ComponentResource):
         self.vllm = None
         if config.vllm.enabled:
             body = vllm_runtime_object(config.vllm)
-            self.vllm = k8s.apiextensions.CustomResource(
-                child_name(name, "vllm"),
-                api_version=body["apiVersion"], kind=body["kind"], metadata=body["metadata"],
-                spec=body["spec"], opts=after,
-            )
+            self.vllm = custom_resource(child_name(name, "vllm"), body, after)
         self.builtin = helm_release(
             child_name(name, "builtin"), KSERVE_RUNTIME_CONFIGS, release_name="kserve-runtimes",
             namespace=namespace, values=runtime_configs_values(config),

@@ -22,6 +22,7 @@ from components.config.errors import issue
 from components.core.names import MANAGED_BY_LABELS, POOL_LABEL, DnsLabel, PositiveInt, child_name
 from components.core.pools import GpuPool, pool_scheduling
 from components.k8s.addon import PodSecurityLevel, helm_release, namespace
+from components.k8s.objects import custom_resource
 from components.k8s.values import deep_merge
 from components.versions import FLUID
 
@@ -236,12 +237,6 @@ def dataload_object(name: str, ds: FluidDataset, preload: Preload) -> dict[str, 
     }
 
 
-def _custom(resource_name: str, obj: dict[str, Any], opts: pulumi.ResourceOptions):
-    return k8s.apiextensions.CustomResource(
-        resource_name, api_version=obj["apiVersion"], kind=obj["kind"], metadata=obj["metadata"],
-        spec=obj["spec"], opts=opts)
-
-
 class Fluid(pulumi.ComponentResource):
     """The Fluid chart and, per dataset, a Dataset, its runtime and an optional DataLoad."""
 
@@ -276,11 +271,14 @@ class Fluid(pulumi.ComponentResource):
                     type="Opaque", string_data=dict(data),
                     opts=pulumi.ResourceOptions(parent=self, depends_on=deps[1:])))
             after = pulumi.ResourceOptions(parent=self, depends_on=deps)
-            dataset = _custom(child_name(name, f"{ds_name}-dataset"),
+            dataset = custom_resource(child_name(name, f"{ds_name}-dataset"),
                               dataset_object(ds_name, ds, pools[ds.pool], keys), after)
-            runtime = _custom(child_name(name, f"{ds_name}-runtime"), runtime_object(ds_name, ds),
+            runtime = custom_resource(child_name(name, f"{ds_name}-runtime"), runtime_object(ds_name, ds),
                               pulumi.ResourceOptions(parent=self, depends_on=[dataset]))
             if ds.preload is not None and ds.preload.enabled:
-                _custom(child_name(name, f"{ds_name}-warmup"), dataload_object(ds_name, ds, ds.preload),
-                        pulumi.ResourceOptions(parent=self, depends_on=[runtime]))
+                custom_resource(
+                    child_name(name, f"{ds_name}-warmup"),
+                    dataload_object(ds_name, ds, ds.preload),
+                    pulumi.ResourceOptions(parent=self, depends_on=[runtime]),
+                )
         self.register_outputs({})

@@ -42,6 +42,7 @@ from components.config import ConfigError, ConfigIssue, ConfigModel
 from components.config.errors import issue
 from components.core.names import MANAGED_BY_LABELS, DnsLabel, child_name
 from components.k8s.addon import PodSecurityLevel, helm_release, namespace
+from components.k8s.objects import custom_resource
 from components.k8s.values import deep_merge
 from components.versions import (
     KATIB_REF,
@@ -270,9 +271,9 @@ class Kubeflow(pulumi.ComponentResource):
                 namespace=config.trainer.namespace, values=trainer_values(config.trainer), opts=child,
                 depends_on=[ns, *depends_on])
             if config.trainer.torch_runtime:
-                self.torch_runtime = k8s.apiextensions.CustomResource(
-                    child_name(name, "torch-runtime"), **_cr_args(torch_runtime()),
-                    opts=pulumi.ResourceOptions(parent=self, depends_on=[self.trainer]))
+                self.torch_runtime = custom_resource(
+                    child_name(name, "torch-runtime"), torch_runtime(),
+                    pulumi.ResourceOptions(parent=self, depends_on=[self.trainer]))
         shared: list[pulumi.Resource] = []
         for ns_name in kustomize_namespaces(config):
             role = "ns" if ns_name == KUBEFLOW_NAMESPACE else "notebooks-ns"
@@ -288,9 +289,7 @@ class Kubeflow(pulumi.ComponentResource):
         self.register_outputs({})
 
 
-def _cr_args(obj: dict[str, Any]) -> dict[str, Any]:
-    return {"api_version": obj["apiVersion"], "kind": obj["kind"], "metadata": obj["metadata"],
-            "spec": obj["spec"]}
+
 
 
 __all__ = [

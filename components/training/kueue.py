@@ -21,6 +21,7 @@ from components.config import ConfigModel
 from components.core.names import MANAGED_BY_LABELS, POOL_LABEL, DnsLabel, child_name
 from components.core.pools import GPU_RESOURCE, GpuPool, pool_scheduling
 from components.k8s.addon import PodSecurityLevel, helm_release, namespace
+from components.k8s.objects import custom_resource
 from components.k8s.values import deep_merge
 from components.network.operator import RDMA_RESOURCE_PREFIX
 from components.network.workload import EFA_RESOURCE
@@ -135,14 +136,6 @@ def render_local_queue(team: str) -> dict[str, Any]:
             "spec": {"clusterQueue": team}}
 
 
-def _custom(
-    name: str, manifest: Mapping[str, Any], opts: pulumi.ResourceOptions
-) -> k8s.apiextensions.CustomResource:
-    return k8s.apiextensions.CustomResource(
-        name, api_version=manifest["apiVersion"], kind=manifest["kind"],
-        metadata=manifest["metadata"], spec=manifest["spec"], opts=opts)
-
-
 class Kueue(pulumi.ComponentResource):
     """The Kueue controller and the queues of every team (LocalQueue -> ClusterQueue -> flavors)."""
 
@@ -163,20 +156,25 @@ class Kueue(pulumi.ComponentResource):
             child_name(name, "chart"), KUEUE, release_name="kueue", namespace=config.namespace,
             values=kueue_values(config), opts=child, depends_on=[self.namespace, *depends_on])
         after_chart = pulumi.ResourceOptions(parent=self, depends_on=[self.release])
-        flavors = [_custom(child_name(name, f"flavor-{CPU_FLAVOR}"), render_cpu_flavor(), after_chart)]
-        flavors += [_custom(child_name(name, f"flavor-{pool}"), render_resource_flavor(pool, pools[pool]),
-                            after_chart)
-                    for pool in pools]
+        flavors = [
+            custom_resource(child_name(name, f"flavor-{CPU_FLAVOR}"), render_cpu_flavor(), after_chart)
+        ]
+        flavors += [
+            custom_resource(
+                child_name(name, f"flavor-{pool}"), render_resource_flavor(pool, pools[pool]), after_chart
+            )
+            for pool in pools
+        ]
         self.flavors = flavors
         self.cluster_queues: dict[str, k8s.apiextensions.CustomResource] = {}
         self.local_queues: dict[str, k8s.apiextensions.CustomResource] = {}
         for team, team_config in teams.items():
-            cq = _custom(child_name(name, f"{team}-clusterqueue"),
+            cq = custom_resource(child_name(name, f"{team}-clusterqueue"),
                          render_cluster_queue(team, team_config, config),
                          pulumi.ResourceOptions(parent=self, depends_on=[self.release, *flavors]))
             ns = (team_namespaces or {}).get(team)
             self.cluster_queues[team] = cq
-            self.local_queues[team] = _custom(
+            self.local_queues[team] = custom_resource(
                 child_name(name, f"{team}-localqueue"), render_local_queue(team),
                 pulumi.ResourceOptions(parent=self, depends_on=[cq, *([ns] if ns else [])]))
         self.register_outputs({})

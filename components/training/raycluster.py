@@ -21,13 +21,13 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 import pulumi
-import pulumi_kubernetes as k8s
 from pydantic import Field
 
 from components.config import ConfigIssue, ConfigModel
 from components.config.errors import issue
 from components.core.names import MANAGED_BY_LABELS, DnsLabel, NonNegativeInt, child_name
 from components.core.pools import GPU_RESOURCE, GpuPool, pool_scheduling
+from components.k8s.objects import custom_resource
 from components.network.config import NetworkConfig
 from components.network.workload import WorkloadNetworking, efa_networking, rdma_networking
 from components.storage import StorageConfig
@@ -423,12 +423,9 @@ class RayCluster(pulumi.ComponentResource):
     ):
         super().__init__(RAYCLUSTER_TYPE, name, None, opts)
         manifest = render_raycluster(cluster_name, spec, pools, workload=workload, queue_system=queue_system)
-        self.cluster = k8s.apiextensions.CustomResource(
+        self.cluster = custom_resource(
             child_name(name, "raycluster"),
-            api_version=manifest["apiVersion"],
-            kind=manifest["kind"],
-            metadata=manifest["metadata"],
-            spec=manifest["spec"],
-            opts=pulumi.ResourceOptions(parent=self, depends_on=list(depends_on or [])),
+            manifest,
+            pulumi.ResourceOptions(parent=self, depends_on=list(depends_on or [])),
         )
         self.register_outputs({})

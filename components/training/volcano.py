@@ -23,6 +23,7 @@ from components.config.errors import issue
 from components.core.names import MANAGED_BY_LABELS, DnsLabel, PositiveInt, child_name
 from components.core.pools import GPU_RESOURCE
 from components.k8s.addon import helm_release, namespace
+from components.k8s.objects import custom_resource
 from components.k8s.values import deep_merge
 from components.training.teams import TeamConfig
 from components.versions import VOLCANO
@@ -205,8 +206,5 @@ class Volcano(pulumi.ComponentResource):
         self.queues: dict[str, k8s.apiextensions.CustomResource] = {}
         for team, team_config in teams.items():
             manifest = render_queue(team, team_config, config.queue(team))
-            self.queues[team] = k8s.apiextensions.CustomResource(
-                child_name(name, f"{team}-queue"), api_version=manifest["apiVersion"],
-                kind=manifest["kind"], metadata=manifest["metadata"], spec=manifest["spec"],
-                opts=after_chart)
+            self.queues[team] = custom_resource(child_name(name, f"{team}-queue"), manifest, after_chart)
         self.register_outputs({})
