@@ -50,13 +50,22 @@ def test_helm_release_is_pinned_for_https_and_oci_repositories(run_component):
     )
 
 
-def test_custom_resource_declares_every_top_level_field(run_component):
+def test_custom_resource_declares_the_rendered_manifest(run_component):
     from components.k8s.objects import custom_resource
 
     manifest = {
         "apiVersion": "ray.io/v1", "kind": "RayCluster",
         "metadata": {"name": "r", "namespace": "ml"}, "spec": {"rayVersion": "2.52.0"},
-        "status": {"ignored": False},
     }
     plan = run_component(lambda: custom_resource("r", manifest, pulumi.ResourceOptions()))
     assert plan.one("kubernetes:ray.io/v1:RayCluster", "r").inputs == manifest
+
+
+def test_custom_resource_refuses_fields_it_would_drop():
+    import pytest
+
+    from components.k8s.objects import custom_resource
+
+    manifest = {"apiVersion": "ray.io/v1", "kind": "RayCluster", "metadata": {}, "status": {}}
+    with pytest.raises(ValueError, match=r"RayCluster r: fields \['status'\] cannot be declared"):
+        custom_resource("r", manifest, pulumi.ResourceOptions())

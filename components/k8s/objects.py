@@ -16,13 +16,16 @@ import pulumi_kubernetes as k8s
 def custom_resource(
     resource_name: str, manifest: Mapping[str, Any], opts: pulumi.ResourceOptions
 ) -> k8s.apiextensions.CustomResource:
-    """``manifest`` (apiVersion, kind, metadata and any top-level fields such as spec)."""
-    fields = {k: v for k, v in manifest.items() if k not in ("apiVersion", "kind", "metadata")}
+    """``manifest``: apiVersion, kind, metadata and spec (the fields a CustomResource carries)."""
+    extra = sorted(set(manifest) - {"apiVersion", "kind", "metadata", "spec"})
+    if extra:
+        # pulumi-kubernetes' CustomResource sends only spec; anything else would be dropped
+        raise ValueError(f"{manifest['kind']} {resource_name}: fields {extra} cannot be declared")
     return k8s.apiextensions.CustomResource(
         resource_name,
         api_version=manifest["apiVersion"],
         kind=manifest["kind"],
         metadata=manifest.get("metadata"),
+        spec=manifest.get("spec"),
         opts=opts,
-        **fields,
     )
