@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import fnmatch
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -151,9 +152,21 @@ def pod_templates(obj: Mapping[str, Any]) -> list[dict[str, Any]]:
 
 
 def checkov_binary() -> str | None:
-    """checkov installed beside this Python (the venv) or on PATH."""
-    beside = Path(sys.executable).with_name("checkov")
-    return str(beside) if beside.exists() else shutil.which("checkov")
+    """checkov: ``$CHECKOV``, beside this Python, the project's ``.venv-checkov``, or on PATH.
+
+    checkov cannot share a virtualenv with pulumi (their ``packaging`` pins conflict), so the
+    README's test command installs it into ``.venv-checkov`` at the project root.
+    """
+    candidates = [
+        os.environ.get("CHECKOV"),
+        str(Path(sys.executable).with_name("checkov")),
+        str(Path(__file__).resolve().parents[2] / ".venv-checkov" / "bin" / "checkov"),
+        str(Path.cwd() / ".venv-checkov" / "bin" / "checkov"),
+    ]
+    for candidate in candidates:
+        if candidate and Path(candidate).exists():
+            return candidate
+    return shutil.which("checkov")
 
 
 def scan(objects: Iterable[Mapping[str, Any]], workdir: Path) -> list[Finding]:
