@@ -11,8 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 # Kubernetes minors the rendered core objects are validated against (kubernetes-validate, strict).
-# The seed documents target clusters from v1.25 to v1.32; EKS standard support starts later.
-KUBERNETES_MINORS: tuple[str, ...] = ("1.29", "1.30", "1.31", "1.32")
+# The seed documents target clusters up to v1.32; EKS stacks run 1.33 (Knative 1.21 needs it).
+KUBERNETES_MINORS: tuple[str, ...] = ("1.29", "1.30", "1.31", "1.32", "1.33")
 
 
 @dataclass(frozen=True)

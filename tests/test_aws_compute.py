@@ -57,9 +57,9 @@ def test_training_pool_with_efa_on_p5(plan):
         "updateDefaultVersion": True,
     }
     sg = "aws-pool-train-efa-sg-id"
-    # card 0 also carries the cluster security group, an output the mock engine does not compute
+    # card 0 also carries the cluster security group (EKS computes it; the plan engine fakes it)
     assert interfaces[0] == {"deleteOnTermination": "true", "deviceIndex": 0, "interfaceType": "efa",
-                             "networkCardIndex": 0, "securityGroups": [None, sg]}
+                             "networkCardIndex": 0, "securityGroups": ["sg-aws-eks-cluster", sg]}
     assert interfaces[1:] == [
         {"deleteOnTermination": "true", "deviceIndex": 1, "interfaceType": "efa",
          "networkCardIndex": card, "securityGroups": [sg]}

@@ -146,3 +146,15 @@ def test_whole_secret_maps_are_redacted_in_manifests_but_stay_valid_objects(plan
     [secret] = [o for o in plan.kubernetes_objects() if o["kind"] == "Secret"]
     assert secret["stringData"] == {}
     assert secret["metadata"]["annotations"] == {"gpu-platform.io/plan-redacted": "stringData"}
+
+
+def test_computed_outputs_make_irsa_trust_policies_concrete(plan_env):
+    import json
+
+    role = plan_env("prod").one("aws:iam/role:Role", "platform-aws-addons-autoscaler-role")
+    conditions = json.loads(role.inputs["assumeRolePolicy"])["Statement"][0]["Condition"]
+    issuer = "oidc.eks.us-east-1.amazonaws.com/id/PLATFORM-AWS-EKS-CLUSTER"
+    assert conditions["StringEquals"] == {
+        f"{issuer}:sub": "system:serviceaccount:kube-system:cluster-autoscaler",
+        f"{issuer}:aud": "sts.amazonaws.com",
+    }

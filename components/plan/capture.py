@@ -89,12 +89,36 @@ INVOKE_ANSWERS: dict[str, InvokeAnswer] = {
 }
 
 
+def _eks_cluster_outputs(args: MockResourceArgs) -> dict[str, Any]:
+    # what EKS computes once the cluster exists; IRSA trust policies and the kubeconfig use them
+    return {
+        "endpoint": f"https://{args.name}.gr7.us-east-1.eks.amazonaws.com",
+        "certificateAuthority": {"data": "cGxhbi1jYQ=="},
+        "identities": [
+            {"oidcs": [{"issuer": f"https://oidc.eks.us-east-1.amazonaws.com/id/{args.name.upper()}"}]}
+        ],
+        "vpcConfig": {
+            **(args.inputs.get("vpcConfig") or {}),
+            "clusterSecurityGroupId": f"sg-{args.name}",
+        },
+    }
+
+
+# Computed outputs per type, beyond the inputs the mock echoes back.
+COMPUTED_OUTPUTS: dict[str, Callable[[MockResourceArgs], dict[str, Any]]] = {
+    "aws:eks/cluster:Cluster": _eks_cluster_outputs,
+}
+
+
 def _fake_outputs(args: MockResourceArgs) -> dict[str, Any]:
     """Outputs a provider would compute, so downstream inputs have realistic shapes."""
     state = dict(args.inputs)
     if args.typ.startswith("aws:"):
         kind = args.typ.split(":")[-1].lower()
         state.setdefault("arn", f"arn:aws:{kind}:us-east-1:123456789012:{args.name}")
+    computed = COMPUTED_OUTPUTS.get(args.typ)
+    if computed is not None:
+        state.update(computed(args))
     return state
 
 
