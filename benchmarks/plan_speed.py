@@ -6,14 +6,17 @@ For each environment (and for ``dev`` grown by N extra GPU pools, each with its 
 inference service) it times ``plan_stack`` and two floors that register the same resources (same
 types, names, parents, providers, dependencies, inputs) with no library code:
 
+- ``typed``: the provider SDKs' typed classes (``k8s.core.v1.Namespace``, ``aws.eks.Cluster``,
+  ...) with the same inputs under ``run_program``: a hand-written program without the library;
 - ``replay``: plain ``CustomResource``/``ComponentResource`` objects under ``run_program`` (the
   SDK's mock runtime plus this library's capturing monitor);
 - ``sdk``: the same replay against the SDK's own ``MockMonitor`` (no capture, no scrub).
 
-``ratio`` is plan seconds / replay seconds: what the components (their Python, config validation,
-and the extra Outputs typed provider classes and ``apply`` chains create) cost on top of
-registering the resources. ``write s`` is what ``gpu-platform plan`` adds after
-planning (summary, plan.json, manifests). Each number is the best of ``--repeat`` runs.
+``ratio`` is plan seconds / floor seconds: against the typed floor, what the library itself
+(its components' Python, config validation, ``apply`` chains) costs on top of registering the same
+resources by hand; against the plain floor, also what the typed provider classes cost.
+``write s`` is what ``gpu-platform plan`` adds after planning (summary, plan.json, manifests).
+Each number is the best of ``--repeat`` runs.
 """
 
 from __future__ import annotations
@@ -22,9 +25,12 @@ import argparse
 import copy
 import cProfile
 import gc
+import importlib
+import inspect
 import io
 import platform
 import pstats
+import re
 import sys
 import tempfile
 import time
@@ -34,6 +40,7 @@ from pathlib import Path
 from typing import Any
 
 import pulumi
+import pulumi_kubernetes as k8s
 import yaml
 from pulumi.runtime import config as pulumi_config
 from pulumi.runtime import settings as pulumi_settings
@@ -80,9 +87,19 @@ def grown_dev(n: int) -> dict[str, Any]:
     }
 
 
-def replay_program(plan: Plan) -> Callable[[], None]:
+def plain_resource(r: Any, opts: pulumi.ResourceOptions) -> pulumi.Resource:
+    """``r`` as a plain ``CustomResource`` (or provider) with its recorded type and inputs."""
+    if r.type.startswith("pulumi:providers:"):
+        return pulumi.ProviderResource(r.type.split(":")[-1], r.name, r.inputs, opts)
+    return pulumi.CustomResource(r.type, r.name, r.inputs, opts)
+
+
+def replay_program(
+    plan: Plan, declare: Callable[[Any, pulumi.ResourceOptions], pulumi.Resource] = plain_resource
+) -> Callable[[], None]:
     """A program registering ``plan``'s resources with no library code: same types, names,
-    inputs, parents, providers and dependencies, each resource after what it needs."""
+    inputs, parents, providers and dependencies, each resource after what it needs;
+    ``declare`` makes each custom resource (plain, or with its provider's typed class)."""
     by_urn = {r.urn: r for r in plan.resources}
 
     def program() -> None:
@@ -98,10 +115,8 @@ def replay_program(plan: Plan) -> Callable[[], None]:
             waits = sorted({*r.dependencies, *(u for us in r.property_dependencies.values() for u in us)})
             depends_on = [make(d) for d in waits if d in by_urn]
             opts = pulumi.ResourceOptions(parent=parent, provider=provider, depends_on=depends_on)
-            if r.type.startswith("pulumi:providers:"):
-                made[urn] = pulumi.ProviderResource(r.type.split(":")[-1], r.name, r.inputs, opts)
-            elif r.custom:
-                made[urn] = pulumi.CustomResource(r.type, r.name, r.inputs, opts)
+            if r.custom or r.type.startswith("pulumi:providers:"):
+                made[urn] = declare(r, opts)
             else:
                 made[urn] = pulumi.ComponentResource(r.type, r.name, None, opts)
             return made[urn]
@@ -110,6 +125,47 @@ def replay_program(plan: Plan) -> Callable[[], None]:
             make(urn)
 
     return program
+
+
+def _snake(name: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
+
+def typed_class(type_: str) -> type | None:
+    """The provider SDK class a hand-written program uses for ``type_`` (None: no typed class)."""
+    package, module, kind = type_.split(":")
+    if package == "aws":
+        return getattr(importlib.import_module(f"pulumi_aws.{module.split('/')[0]}"), kind, None)
+    if package != "kubernetes":
+        return None
+    group_version = module
+    group, _, version = group_version.rpartition("/")
+    if group in ("yaml", "kustomize", "helm.sh"):
+        name = {"yaml": "yaml", "kustomize": "kustomize", "helm.sh": "helm"}[group]
+        return getattr(importlib.import_module(f"pulumi_kubernetes.{name}.{version}"), kind, None)
+    if group in ("core", "") or group.endswith(".k8s.io") or group in ("apps", "batch", "policy"):
+        short = "core" if group in ("core", "") else group.split(".")[0]
+        try:
+            return getattr(importlib.import_module(f"pulumi_kubernetes.{short}.{version}"), kind, None)
+        except ImportError:
+            return None
+    return None
+
+
+def typed_resource(r: Any, opts: pulumi.ResourceOptions) -> pulumi.Resource:
+    """``r`` declared with its provider's typed class, as a program without the library would."""
+    if r.type == "pulumi:providers:kubernetes":
+        return k8s.Provider(r.name, opts=opts, **{_snake(k): v for k, v in r.inputs.items()})
+    if r.type.startswith("kubernetes:") and "/" in r.type.split(":")[1] and typed_class(r.type) is None:
+        return k8s.apiextensions.CustomResource(
+            r.name, api_version=r.inputs["apiVersion"], kind=r.inputs["kind"],
+            metadata=r.inputs.get("metadata"), spec=r.inputs.get("spec"), opts=opts)
+    cls = typed_class(r.type)
+    if cls is None:
+        return pulumi.CustomResource(r.type, r.name, r.inputs, opts)
+    accepted = set(inspect.signature(cls._internal_init).parameters)
+    kwargs = {_snake(k): v for k, v in r.inputs.items() if _snake(k) in accepted}
+    return cls(r.name, opts=opts, **kwargs)
 
 
 def run_sdk_only(program: Callable[[], None], project: str, stack: str) -> None:
@@ -155,11 +211,16 @@ def measure(sizes: list[int], repeat: int) -> list[dict[str, Any]]:
             lambda r=replay, s=stack, j=project: run_program(r, project=j, stack=s), repeat
         )
         assert len(replayed) == len(plan), "the replay must register the same resources"
+        typed = replay_program(plan, typed_resource)
+        typed_floor, typed_plan = best(
+            lambda r=typed, s=stack, j=project: run_program(r, project=j, stack=s), repeat
+        )
+        assert len(typed_plan) == len(plan), "the typed replay must register the same resources"
         sdk, _ = best(lambda r=replay, s=stack, j=project: run_sdk_only(r, j, s), repeat)
         with tempfile.TemporaryDirectory() as folder:
             output, _ = best(lambda p=plan, f=folder: present(p, Path(f)), repeat)
         rows.append({"case": label, "resources": len(plan), "seconds": seconds, "replay": floor,
-                     "sdk": sdk, "output": output})
+                     "typed": typed_floor, "sdk": sdk, "output": output})
     return rows
 
 
@@ -171,13 +232,15 @@ def present(plan: Plan, folder: Path) -> None:
 
 def table(rows: list[dict[str, Any]]) -> str:
     lines = [
-        "| case | resources | plan s | resources/s | ms/resource | floor s | ratio | sdk-only s | write s |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| case | resources | plan s | resources/s | ms/resource | typed floor s | ratio | "
+        "plain floor s | ratio | sdk-only s | write s |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in rows:
         lines.append(
             f"| {r['case']} | {r['resources']} | {r['seconds']:.3f} | {r['resources'] / r['seconds']:.0f} "
-            f"| {1000 * r['seconds'] / r['resources']:.2f} | {r['replay']:.3f} "
+            f"| {1000 * r['seconds'] / r['resources']:.2f} | {r['typed']:.3f} "
+            f"| {r['seconds'] / r['typed']:.2f}x | {r['replay']:.3f} "
             f"| {r['seconds'] / r['replay']:.2f}x | {r['sdk']:.3f} | {r['output']:.3f} |"
         )
     return "\n".join(lines)
