@@ -30,7 +30,7 @@ from components.serving.kserve import (
 from components.serving.model_store import AwsServingConfig, ModelStore
 from components.serving.runtimes import Runtimes, RuntimesConfig
 from components.storage import StorageConfig
-from components.training.raycluster import mount_issues
+from components.workloads import mount_issues
 
 SERVING_TYPE = "gpu-platform:serving:Serving"
 

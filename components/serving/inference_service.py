@@ -40,7 +40,7 @@ from components.serving.runtimes import (
     VLLM_RUNTIME_NAME,
 )
 from components.storage import StorageConfig
-from components.training.raycluster import MountSpec, render_mounts
+from components.workloads import MountSpec, render_mounts
 
 INFERENCE_SERVICE_TYPE = "gpu-platform:serving:InferenceService"
 STORAGE_URI_PATTERN = r"^(s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/.*)?|pvc://[a-z0-9][-a-z0-9.]*(/.*)?)$"

@@ -23,10 +23,8 @@ from components.training.kubeflow import Kubeflow, KubeflowConfig, kubeflow_prer
 from components.training.kuberay import KubeRayConfig, KubeRayOperator
 from components.training.kueue import Kueue, KueueConfig
 from components.training.raycluster import (
-    MountSpec,
     RayCluster,
     RayClusterSpec,
-    WorkloadContext,
     raycluster_pool_issues,
     raycluster_workload_issues,
 )
@@ -38,6 +36,7 @@ from components.training.teams import (
     team_pool_issues,
 )
 from components.training.volcano import Volcano, VolcanoConfig, volcano_team_issues
+from components.workloads import MountSpec, WorkloadContext
 
 QueueSystem = Literal["kueue", "volcano"]
 

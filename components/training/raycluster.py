@@ -17,7 +17,7 @@ carries what those names resolve against.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from typing import Any, Literal
 
 import pulumi
@@ -28,13 +28,11 @@ from components.config.errors import issue
 from components.core.names import MANAGED_BY_LABELS, DnsLabel, NonNegativeInt, child_name
 from components.core.pools import GPU_RESOURCE, GpuPool, pool_scheduling
 from components.k8s.objects import custom_resource
-from components.network.config import NetworkConfig
 from components.network.workload import WorkloadNetworking, efa_networking, rdma_networking
-from components.storage import StorageConfig
-from components.storage.mounts import volume_for
 from components.training.quantity import Quantity, parse_quantity
 from components.training.volcano import volcano_raycluster_labels
 from components.versions import RAY_VERSION
+from components.workloads import SHM_PATH, MountSpec, WorkloadContext, mount_issues, render_mounts
 
 RAYCLUSTER_TYPE = "gpu-platform:training:RayCluster"
 RAY_REPOSITORY = "rayproject/ray"
@@ -42,24 +40,6 @@ RAY_PYTHON = "py311"
 RAY_UID = 1000  # the rayproject images' "ray" user
 QUEUE_LABEL = "kueue.x-k8s.io/queue-name"
 QueueSystem = Literal["kueue", "volcano"]
-SHM_PATH = "/dev/shm"
-
-
-@dataclass(frozen=True)
-class WorkloadContext:
-    """What workload names resolve against: the network layer, EFA devices per GPU pool (only
-    pools whose AWS node pool has EFA), and the storage layer (None: no storage configured)."""
-
-    network: NetworkConfig = field(default_factory=NetworkConfig)
-    efa_interfaces: Mapping[str, int] = field(default_factory=dict)
-    storage: StorageConfig | None = None
-
-
-class MountSpec(ConfigModel):
-    """A storage volume or dataset (by its name in the storage config) mounted into a pod."""
-
-    mount_path: str | None = Field(default=None, pattern=r"^/")  # default /mnt/<name>
-    read_only: bool | None = None  # default: the volume's own; datasets are always read-only
 
 
 class SecretKeyRef(ConfigModel):
@@ -202,31 +182,6 @@ def raycluster_pool_issues(
             )
 
 
-def mount_issues(
-    mounts: Mapping[str, MountSpec], storage: StorageConfig | None, namespace: str
-) -> list[ConfigIssue]:
-    """Mounts that do not resolve for a pod in ``namespace``: unknown names, PVCs of another
-    namespace, writable datasets, clashing mount paths. Paths are relative (``mounts.<name>``)."""
-    found: list[ConfigIssue] = []
-    seen: dict[str, str] = {SHM_PATH: "the memory-backed /dev/shm"}
-    for name, mount in mounts.items():
-        if storage is None:
-            found.append(issue(f"mounts.{name}", "no storage is configured (gpu-platform:storage); "
-                               "mounts name its juicefs.volumes or fluid.datasets"))
-            continue
-        try:
-            _, volume_mount = volume_for(name, storage, namespace=namespace, mount_path=mount.mount_path,
-                                         read_only=mount.read_only)
-        except ValueError as err:
-            found.append(issue(f"mounts.{name}", str(err)))
-            continue
-        path = volume_mount["mountPath"]
-        if path in seen:
-            found.append(issue(f"mounts.{name}.mountPath", f"already used by {seen[path]}", path))
-        seen.setdefault(path, f"mounts.{name}")
-    return found
-
-
 def raycluster_workload_issues(spec: RayClusterSpec, workload: WorkloadContext) -> Iterator[ConfigIssue]:
     """Network, EFA and storage names of a cluster that do not resolve (paths relative to it)."""
     network = workload.network
@@ -266,20 +221,6 @@ def group_networking(group: WorkerGroup, workload: WorkloadContext) -> list[Work
     if interfaces and group.efa is not False:
         found.append(efa_networking(interfaces, workload.network.nccl))
     return [replace(settings, capabilities=()) for settings in found]
-
-
-def render_mounts(
-    container: dict[str, Any], mounts: Mapping[str, MountSpec], storage: StorageConfig | None,
-    namespace: str,
-) -> list[dict[str, Any]]:
-    """Adds the mounts to ``container`` and returns the pod volumes they need."""
-    volumes = []
-    for name, mount in mounts.items():
-        volume, volume_mount = volume_for(name, storage or StorageConfig(), namespace=namespace,
-                                          mount_path=mount.mount_path, read_only=mount.read_only)
-        volumes.append(volume)
-        container.setdefault("volumeMounts", []).append(volume_mount)
-    return volumes
 
 
 def _networked(template: dict[str, Any], networking: list[WorkloadNetworking], container: str):
