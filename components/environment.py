@@ -26,6 +26,7 @@ from components.gpu.operator import GpuOperatorConfig
 from components.network import NetworkConfig
 from components.serving import ServingConfig, check_serving_mounts, check_serving_pools
 from components.storage import StorageConfig, storage_issues
+from components.storage.juicefs import identity_issues
 from components.training import (
     TrainingConfig,
     WorkloadContext,
@@ -95,8 +96,11 @@ class EnvironmentConfig(ConfigModel):
         levels = {team: spec.pod_security for team, spec in self.training.teams.items()}
         if self.serving.enabled:
             levels[self.serving.namespace] = "baseline"
-        for found in storage_issues(self.storage, self.gpu_pools, levels):
-            yield found.prefixed("storage")
+        found = storage_issues(self.storage, self.gpu_pools, levels)
+        if self.storage.juicefs.enabled:
+            found += identity_issues(self.storage.juicefs, have_oidc=self.cluster.kind == "eks")
+        for problem in found:
+            yield problem.prefixed("storage")
 
     def _aws_issues(self) -> Iterator[ConfigIssue]:
         if self.cluster.kind == "eks" and self.aws is None:

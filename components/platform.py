@@ -118,6 +118,9 @@ class GpuPlatform(pulumi.ComponentResource):
                 vpc = {
                     "subnet_ids": list(self.compute.cluster.private_subnet_ids.values()),
                     "security_group_ids": [self.compute.cluster.cluster_security_group_id],
+                    # the mount pods reach their bucket through workload identity
+                    "oidc_provider_arn": self.compute.oidc_provider_arn,
+                    "oidc_provider_url": self.compute.oidc_provider_url,
                 }
             serving_ns = [self.serving.namespace] if self.serving is not None else []
             self.storage = build_storage(

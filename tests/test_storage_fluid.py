@@ -25,6 +25,12 @@ IMAGENET = {"namespace": "ml", "source": "s3://ml-datasets/imagenet", "pool": "t
 WEIGHTS = {"namespace": "serving", "source": "juicefs://lab/models/llama", "runtime": "juicefs",
            "pool": "infer", "cache": [{"medium": "SSD", "path": "/mnt/nvme/fluid", "quota": "200Gi"}]}
 
+# the EKS cluster's OIDC provider: AWS file systems without keys use workload identity
+EKS = {
+    "oidc_provider_arn": "arn:aws:iam::123456789012:oidc-provider/oidc.eks.us-east-1.amazonaws.com/id/T",
+    "oidc_provider_url": "https://oidc.eks.us-east-1.amazonaws.com/id/T",
+}
+
 
 def config(datasets, file_systems=None):
     return {"juicefs": {"fileSystems": file_systems or {}}, "fluid": {"datasets": datasets}}
@@ -32,7 +38,7 @@ def config(datasets, file_systems=None):
 
 def run(run_component, data):
     cfg = validate_model(StorageConfig, data)
-    return run_component(lambda: build_storage("storage", cfg, POOLS, pulumi.ResourceOptions()))
+    return run_component(lambda: build_storage("storage", cfg, POOLS, pulumi.ResourceOptions(), **EKS))
 
 
 def test_alluxio_dataset_is_placed_on_its_pool_with_tiered_cache(run_component, conformance):
@@ -108,7 +114,7 @@ def test_fluid_values_overrides_merge_last():
 def test_unknown_pool_is_an_error_before_anything_is_registered(run_component):
     cfg = validate_model(StorageConfig, config({"imagenet": {**IMAGENET, "pool": "gpu"}}))
     with pytest.raises(ConfigError) as caught:
-        build_storage("storage", cfg, POOLS, pulumi.ResourceOptions())
+        build_storage("storage", cfg, POOLS, pulumi.ResourceOptions(), **EKS)
     assert str(caught.value).splitlines()[1:] == [
         '  - storage.fluid.datasets.imagenet.pool: unknown GPU pool; known pools: train, infer (got "gpu")']
 

@@ -28,6 +28,12 @@ PVC = "kubernetes:core/v1:PersistentVolumeClaim"
 SECRET = "kubernetes:core/v1:Secret"
 RELEASE = "kubernetes:helm.sh/v3:Release"
 
+# the EKS cluster's OIDC provider: AWS file systems without keys use workload identity
+EKS = {
+    "oidc_provider_arn": "arn:aws:iam::123456789012:oidc-provider/oidc.eks.us-east-1.amazonaws.com/id/T",
+    "oidc_provider_url": "https://oidc.eks.us-east-1.amazonaws.com/id/T",
+}
+
 
 def aws_fs(metadata):
     return {"backend": "aws", "aws": {"region": "us-east-1", "metadata": metadata,
@@ -51,7 +57,7 @@ def run_from_config(run_component, data):
         raw, secret_keys = read_namespace("gpu-platform")
         assert secret_keys == {"storage"}
         cfg = validate_model(StorageConfig, raw["storage"])
-        build_storage("storage", cfg, POOLS, pulumi.ResourceOptions())
+        build_storage("storage", cfg, POOLS, pulumi.ResourceOptions(), **EKS)
 
     return run_component(program, config=config)
 
@@ -122,7 +128,7 @@ def test_vpc_inputs_passed_to_the_builder_win_over_config(run_component):
     cfg = validate_model(StorageConfig, storage({"shared": aws_fs(REDIS)}))
     plan = run_component(lambda: build_storage(
         "storage", cfg, POOLS, pulumi.ResourceOptions(),
-        subnet_ids=pulumi.Output.from_input(["subnet-vpc"]), security_group_ids=["sg-vpc"]))
+        subnet_ids=pulumi.Output.from_input(["subnet-vpc"]), security_group_ids=["sg-vpc"], **EKS))
     group = plan.one("aws:elasticache/replicationGroup:ReplicationGroup", "storage-juicefs-shared-redis")
     assert group.inputs["securityGroupIds"] == ["sg-vpc"]
     subnets = plan.one("aws:elasticache/subnetGroup:SubnetGroup", "storage-juicefs-shared-redis-subnets")
@@ -202,7 +208,7 @@ def test_secret_keys_are_the_ones_juicefs_reads(run_component):
 
     def program():
         cfg = validate_model(StorageConfig, storage({"lab": EXTERNAL, "cloud": aws_fs(REDIS)}))
-        seen["storage"] = build_storage("storage", cfg, POOLS, pulumi.ResourceOptions())
+        seen["storage"] = build_storage("storage", cfg, POOLS, pulumi.ResourceOptions(), **EKS)
 
     run_component(program)
     data = seen["storage"].juicefs.secret_data
@@ -264,7 +270,7 @@ def test_aws_metadata_engine_without_subnets_is_an_error_before_registration(run
     fs["aws"] = {k: v for k, v in fs["aws"].items() if k not in ("subnetIds", "securityGroupIds")}
     cfg = validate_model(StorageConfig, storage({"shared": fs}))
     with pytest.raises(ConfigError) as caught:
-        build_storage("storage", cfg, POOLS, pulumi.ResourceOptions(), security_group_ids=["sg-1"])
+        build_storage("storage", cfg, POOLS, pulumi.ResourceOptions(), security_group_ids=["sg-1"], **EKS)
     assert str(caught.value).splitlines()[1:] == [
         "  - storage.juicefs.fileSystems.shared.aws.subnetIds: is required: the metadata engine's private "
         "subnets (or pass the VPC's subnets to build_storage)"]
@@ -279,3 +285,39 @@ def test_volume_namespaces_must_be_created_by_some_component():
         'juicefs.volumes.ckpt.namespace: no component creates this namespace; known namespaces: ml, '
         'ml-serving (got "mll")']
     assert storage_issues(cfg, POOLS) == []  # without namespace facts nothing is assumed
+
+
+def test_aws_file_system_without_keys_mounts_through_workload_identity(run_component, conformance):
+    cfg = validate_model(StorageConfig, storage({"shared": aws_fs(REDIS)}))
+    plan = run_component(lambda: build_storage("storage", cfg, POOLS, pulumi.ResourceOptions(), **EKS))
+    sa = plan.one("kubernetes:core/v1:ServiceAccount", "storage-juicefs-shared-mount-sa").inputs
+    assert (sa["metadata"]["name"], sa["metadata"]["namespace"]) == ("juicefs-shared-mount", "kube-system")
+    assert "eks.amazonaws.com/role-arn" in sa["metadata"]["annotations"]
+    role = plan.one("aws:iam/role:Role", "storage-juicefs-shared-mount-role")
+    condition = json.loads(role.inputs["assumeRolePolicy"])["Statement"][0]["Condition"]["StringEquals"]
+    assert condition["oidc.eks.us-east-1.amazonaws.com/id/T:sub"] == (
+        "system:serviceaccount:kube-system:juicefs-shared-mount"
+    )
+    policy = plan.one("aws:iam/rolePolicy:RolePolicy", "storage-juicefs-shared-mount-role-policy")
+    bucket_arn = plan.one("aws:s3/bucket:Bucket", "storage-juicefs-shared-bucket").outputs["arn"]
+    assert json.loads(policy.inputs["policy"])["Statement"] == [
+        {"Effect": "Allow", "Action": ["s3:ListBucket", "s3:GetBucketLocation",
+                                       "s3:ListBucketMultipartUploads"], "Resource": [bucket_arn]},
+        {"Effect": "Allow", "Action": ["s3:GetObject", "s3:PutObject", "s3:DeleteObject",
+                                       "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"],
+         "Resource": [f"{bucket_arn}/*"]},
+    ]
+    params = plan.one(SC, "storage-juicefs-shared-sc").inputs["parameters"]
+    assert params["juicefs/mount-service-account"] == "juicefs-shared-mount"
+    conformance.assert_conformant(conformance.validate_all(plan.kubernetes_objects()))
+
+
+def test_aws_file_system_without_keys_needs_the_eks_oidc_provider():
+    cfg = validate_model(StorageConfig, storage({"shared": aws_fs(REDIS)}))
+    with pytest.raises(ConfigError) as caught:
+        build_storage("storage", cfg, POOLS, pulumi.ResourceOptions())
+    assert [str(i) for i in caught.value.issues] == [
+        "storage.juicefs.fileSystems.shared: on AWS without accessKey/secretKey the mount pods "
+        "authenticate through workload identity (IRSA), which needs the EKS cluster this library "
+        "creates (cluster.kind: eks); otherwise set accessKey and secretKey"
+    ]

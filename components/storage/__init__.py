@@ -24,7 +24,7 @@ from components.storage.fluid import (
     pool_issues,
     source_parts,
 )
-from components.storage.juicefs import FileSystem, JuiceFs, JuiceFsConfig, Volume
+from components.storage.juicefs import FileSystem, JuiceFs, JuiceFsConfig, Volume, identity_issues
 from components.storage.mounts import known_storage, volume_for
 
 
@@ -111,21 +111,27 @@ def build_storage(
     *,
     subnet_ids: pulumi.Input[Sequence[str]] | None = None,
     security_group_ids: pulumi.Input[Sequence[str]] | None = None,
+    oidc_provider_arn: pulumi.Input[str] | None = None,
+    oidc_provider_url: pulumi.Input[str] | None = None,
     depends_on: Sequence[pulumi.Resource] = (),
 ) -> Storage:
     """The storage area: JuiceFS (driver, stores, classes, PVCs), then Fluid over it.
 
     ``depends_on``: what must exist before PVCs and datasets (their namespaces).
+    ``oidc_provider_*``: the EKS cluster's, for the mount pods' workload identity on AWS.
     """
     found = storage_issues(config, pools) + network_issues(
         config, have_subnets=subnet_ids is not None, have_groups=security_group_ids is not None)
+    if config.juicefs.enabled:
+        found += identity_issues(config.juicefs, have_oidc=oidc_provider_arn is not None)
     problems = [i.prefixed("storage") for i in found]
     if problems:
         raise ConfigError(problems)
     juicefs = None
     if config.juicefs.enabled:
         juicefs = JuiceFs(f"{name}-juicefs", config.juicefs, pools, opts, subnet_ids=subnet_ids,
-                          security_group_ids=security_group_ids, depends_on=depends_on)
+                          security_group_ids=security_group_ids, oidc_provider_arn=oidc_provider_arn,
+                          oidc_provider_url=oidc_provider_url, depends_on=depends_on)
     fluid = None
     if config.fluid.enabled:
         fluid = Fluid(f"{name}-fluid", config.fluid, pools, opts,

@@ -15,7 +15,8 @@ import pulumi
 import pulumi_kubernetes as k8s
 from pydantic import Field, SecretStr
 
-from components.config import ConfigIssue, ConfigModel
+from components.aws.workload_identity import ROLE_ARN_ANNOTATION, workload_role
+from components.config import ConfigError, ConfigIssue, ConfigModel
 from components.config.errors import PATTERN_HINTS, issue
 from components.core.names import MANAGED_BY_LABELS, DnsLabel, PositiveInt, child_name
 from components.core.pools import all_pool_tolerations
@@ -63,7 +64,8 @@ class FileSystem(ConfigModel):
     backend: Literal["aws", "external"]
     aws: AwsStore | None = None
     external: ExternalStore | None = None
-    # None for both on AWS: JuiceFS uses the node or pod IAM role (IRSA)
+    # None for both on AWS: the mount pods use an IAM role through workload identity (IRSA);
+    # the node's own role is out of reach (IMDSv2 hop limit 1 keeps pods off it)
     access_key: SecretStr | None = None
     secret_key: SecretStr | None = None
     cache: MountCache = Field(default_factory=MountCache)
@@ -115,6 +117,9 @@ class JuiceFsConfig(ConfigModel):
                             f"unknown file system; known file systems: {known}", volume.file_system)
 
 
+MOUNT_SERVICE_ACCOUNT_PARAMETER = "juicefs/mount-service-account"
+
+
 def secret_name(fs: str) -> str:
     return f"juicefs-{fs}-secret"
 
@@ -146,6 +151,40 @@ def csi_values(config: JuiceFsConfig, pools: Mapping[str, Any]) -> dict[str, Any
     return deep_merge(values, config.values_overrides)
 
 
+def uses_workload_identity(spec: FileSystem) -> bool:
+    """An AWS file system without access keys: its mount pods assume an IAM role (IRSA)."""
+    return spec.backend == "aws" and spec.access_key is None
+
+
+def mount_service_account(fs: str) -> str:
+    return f"juicefs-{fs}-mount"
+
+
+def bucket_statements(bucket_arn: str) -> list[dict[str, Any]]:
+    """What a JuiceFS client does with its chunk bucket, and nothing else."""
+    return [
+        {"Effect": "Allow", "Action": ["s3:ListBucket", "s3:GetBucketLocation",
+                                       "s3:ListBucketMultipartUploads"], "Resource": [bucket_arn]},
+        {"Effect": "Allow", "Action": ["s3:GetObject", "s3:PutObject", "s3:DeleteObject",
+                                       "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"],
+         "Resource": [f"{bucket_arn}/*"]},
+    ]
+
+
+def identity_issues(config: JuiceFsConfig, *, have_oidc: bool) -> list[ConfigIssue]:
+    """AWS file systems without keys need the EKS cluster's OIDC provider (paths under juicefs)."""
+    if have_oidc:
+        return []
+    return [
+        issue(f"juicefs.fileSystems.{fs}",
+              "on AWS without accessKey/secretKey the mount pods authenticate through workload "
+              "identity (IRSA), which needs the EKS cluster this library creates (cluster.kind: "
+              "eks); otherwise set accessKey and secretKey")
+        for fs, spec in config.file_systems.items()
+        if uses_workload_identity(spec)
+    ]
+
+
 def storage_class(fs: str, spec: FileSystem, secret_namespace: str) -> dict[str, Any]:
     parameters: dict[str, str] = {}
     for role in ("provisioner", "controller-expand", "node-publish"):
@@ -154,6 +193,9 @@ def storage_class(fs: str, spec: FileSystem, secret_namespace: str) -> dict[str,
     # predictable directories (/<namespace>-<pvc>) instead of /pvc-<uid>, so a Fluid dataset can
     # name a volume's data as juicefs://<fs>/<namespace>-<pvc>/...; needs controller.provisioner
     parameters["pathPattern"] = PATH_PATTERN
+    if uses_workload_identity(spec):
+        # the CSI driver runs this file system's mount pods under the IRSA service account
+        parameters[MOUNT_SERVICE_ACCOUNT_PARAMETER] = mount_service_account(fs)
     return {
         "apiVersion": "storage.k8s.io/v1",
         "kind": "StorageClass",
@@ -191,7 +233,12 @@ class JuiceFs(pulumi.ComponentResource):
                  opts: pulumi.ResourceOptions | None = None, *,
                  subnet_ids: pulumi.Input[Sequence[str]] | None = None,
                  security_group_ids: pulumi.Input[Sequence[str]] | None = None,
+                 oidc_provider_arn: pulumi.Input[str] | None = None,
+                 oidc_provider_url: pulumi.Input[str] | None = None,
                  depends_on: Sequence[pulumi.Resource] = ()):
+        problems = identity_issues(config, have_oidc=oidc_provider_arn is not None)
+        if problems:
+            raise ConfigError([i.prefixed("storage") for i in problems])
         super().__init__(JUICEFS_TYPE, name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         ns_deps: list[pulumi.Resource] = []
@@ -218,8 +265,12 @@ class JuiceFs(pulumi.ComponentResource):
                 string_data=data,
                 opts=pulumi.ResourceOptions(parent=self, depends_on=ns_deps),
             )
+            class_deps: list[pulumi.Resource] = [self.release, secret]
+            if uses_workload_identity(spec):
+                class_deps.append(self._mount_identity(
+                    name, fs, config.namespace, oidc_provider_arn, oidc_provider_url, ns_deps))
             rendered = storage_class(fs, spec, config.namespace)
-            self.storage_classes[fs] = self._storage_class(name, fs, rendered, [self.release, secret])
+            self.storage_classes[fs] = self._storage_class(name, fs, rendered, class_deps)
         guard = pulumi.ResourceOptions(protect=True, retain_on_delete=True) if config.protect else None
         self.volumes: dict[str, k8s.core.v1.PersistentVolumeClaim] = {}
         for vol_name, volume in config.volumes.items():
@@ -235,6 +286,27 @@ class JuiceFs(pulumi.ComponentResource):
                     guard),
             )
         self.register_outputs({})
+
+    def _mount_identity(self, name: str, fs: str, ns: str, oidc_provider_arn: Any,
+                        oidc_provider_url: Any, ns_deps: list[pulumi.Resource]) -> pulumi.Resource:
+        """The IRSA role and service account this file system's mount pods run as."""
+        sa = mount_service_account(fs)
+        role = workload_role(
+            child_name(name, f"{fs}-mount-role"),
+            oidc_provider_arn=oidc_provider_arn,
+            oidc_provider_url=oidc_provider_url,
+            namespace=ns,
+            service_account=sa,
+            statements=self.buckets[fs].arn.apply(bucket_statements),
+            description=f"JuiceFS {fs} mount pods ({ns}/{sa}): read and write its chunk bucket",
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        return k8s.core.v1.ServiceAccount(
+            child_name(name, f"{fs}-mount-sa"),
+            metadata={"name": sa, "namespace": ns, "labels": dict(MANAGED_BY_LABELS),
+                      "annotations": {ROLE_ARN_ANNOTATION: role.arn}},
+            opts=pulumi.ResourceOptions(parent=self, depends_on=ns_deps),
+        )
 
     def _storage_class(self, name: str, fs: str, rendered: dict[str, Any],
                        deps: list[pulumi.Resource]) -> k8s.storage.v1.StorageClass:
