@@ -69,3 +69,21 @@ def test_custom_resource_refuses_fields_it_would_drop():
     manifest = {"apiVersion": "ray.io/v1", "kind": "RayCluster", "metadata": {}, "status": {}}
     with pytest.raises(ValueError, match=r"RayCluster r: fields \['status'\] cannot be declared"):
         custom_resource("r", manifest, pulumi.ResourceOptions())
+
+
+def test_operator_install_is_a_labelled_namespace_then_the_pinned_chart_in_it(run_component):
+    from components.k8s.addon import operator_install
+
+    class Parent(pulumi.ComponentResource):
+        def __init__(self):
+            super().__init__("test:index:Parent", "op")
+            operator_install("op", KUEUE, parent=self, release_name="kueue",
+                             namespace_name="kueue-system", pod_security="baseline", values={})
+
+    plan = run_component(Parent)
+    ns = plan.one("kubernetes:core/v1:Namespace", "op-ns")
+    release = plan.one("kubernetes:helm.sh/v3:Release", "op-chart")
+    assert ns.inputs["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == "baseline"
+    assert (release.inputs["namespace"], release.inputs["version"]) == ("kueue-system", "0.19.2")
+    assert release.dependencies == [ns.urn]
+    assert ns.parent == release.parent == plan.one("test:index:Parent", "op").urn

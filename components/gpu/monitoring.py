@@ -15,8 +15,8 @@ import pulumi
 from pydantic import Field
 
 from components.config import ConfigModel
-from components.core.names import DnsLabel, child_name
-from components.k8s.addon import helm_release, namespace
+from components.core.names import DnsLabel
+from components.k8s.addon import operator_install
 from components.k8s.values import deep_merge
 from components.versions import KUBE_PROMETHEUS_STACK
 
@@ -80,15 +80,10 @@ class PrometheusStack(pulumi.ComponentResource):
         opts: pulumi.ResourceOptions | None = None,
     ):
         super().__init__(PROMETHEUS_STACK_TYPE, name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
-        self.namespace = namespace(child_name(name, "ns"), config.namespace, "privileged", child)
-        self.release = helm_release(
-            child_name(name, "chart"),
-            KUBE_PROMETHEUS_STACK,
-            release_name=RELEASE_NAME,
-            namespace=config.namespace,
+        install = operator_install(
+            name, KUBE_PROMETHEUS_STACK, parent=self, release_name=RELEASE_NAME,
+            namespace_name=config.namespace, pod_security="privileged",
             values=prometheus_stack_values(config, managed_control_plane=managed_control_plane),
-            opts=child,
-            depends_on=[self.namespace],
         )
+        self.namespace, self.release = install.namespace, install.release
         self.register_outputs({"namespace": config.namespace})

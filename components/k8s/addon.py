@@ -9,12 +9,13 @@ children a preview shows only with the provider plugin present.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, Literal
 
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.core.names import MANAGED_BY_LABELS
+from components.core.names import MANAGED_BY_LABELS, child_name
 from components.k8s.crds import crd_handling
 from components.versions import ChartPin
 
@@ -84,3 +85,36 @@ def helm_release(
         cleanup_on_fail=False,
         opts=pulumi.ResourceOptions.merge(opts, guard),
     )
+
+
+@dataclass(frozen=True)
+class OperatorInstall:
+    namespace: k8s.core.v1.Namespace
+    release: k8s.helm.v3.Release
+
+
+def operator_install(
+    name: str,
+    pin: ChartPin,
+    *,
+    parent: pulumi.Resource,
+    release_name: str,
+    namespace_name: str,
+    pod_security: PodSecurityLevel,
+    values: Mapping[str, Any],
+    depends_on: Sequence[pulumi.Resource] = (),
+) -> OperatorInstall:
+    """The addon shape: ``<name>-ns`` (Pod Security labelled) and ``<name>-chart`` installed
+    into it at the pinned version, after the namespace and ``depends_on``."""
+    child = pulumi.ResourceOptions(parent=parent)
+    ns = namespace(child_name(name, "ns"), namespace_name, pod_security, child)
+    release = helm_release(
+        child_name(name, "chart"),
+        pin,
+        release_name=release_name,
+        namespace=namespace_name,
+        values=values,
+        opts=child,
+        depends_on=[ns, *depends_on],
+    )
+    return OperatorInstall(ns, release)

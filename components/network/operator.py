@@ -31,7 +31,7 @@ from components.config import ConfigIssue, ConfigModel
 from components.config.errors import PATTERN_HINTS, issue
 from components.core.names import MANAGED_BY_LABELS, DnsLabel, child_name
 from components.core.pools import GpuPool, all_pool_tolerations
-from components.k8s.addon import helm_release, namespace
+from components.k8s.addon import helm_release, operator_install
 from components.k8s.objects import custom_resource
 from components.k8s.values import deep_merge
 from components.versions import (
@@ -205,17 +205,12 @@ class NetworkOperator(pulumi.ComponentResource):
         super().__init__(NETWORK_OPERATOR_TYPE, name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         ns = config.namespace
-        self.namespace = namespace(child_name(name, "ns"), ns, "privileged", child)
         self.values = network_operator_values(config, pools)
-        self.release = helm_release(
-            child_name(name, "chart"),
-            NETWORK_OPERATOR,
-            release_name="network-operator",
-            namespace=ns,
-            values=self.values,
-            opts=child,
-            depends_on=[self.namespace],
+        install = operator_install(
+            name, NETWORK_OPERATOR, parent=self, release_name="network-operator",
+            namespace_name=ns, pod_security="privileged", values=self.values,
         )
+        self.namespace, self.release = install.namespace, install.release
         self.whereabouts: k8s.helm.v3.Release | None = None
         if config.whereabouts:
             self.whereabouts = helm_release(

@@ -21,7 +21,7 @@ from components.config import ConfigIssue, ConfigModel
 from components.config.errors import issue
 from components.core.names import MANAGED_BY_LABELS, POOL_LABEL, DnsLabel, PositiveInt, child_name
 from components.core.pools import GpuPool, pool_scheduling
-from components.k8s.addon import PodSecurityLevel, helm_release, namespace
+from components.k8s.addon import PodSecurityLevel, namespace, operator_install
 from components.k8s.objects import custom_resource
 from components.k8s.values import deep_merge
 from components.versions import FLUID
@@ -246,10 +246,10 @@ class Fluid(pulumi.ComponentResource):
                  depends_on: Sequence[pulumi.Resource] = ()):
         super().__init__(FLUID_TYPE, name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        ns = namespace(child_name(name, "ns"), config.namespace, config.pod_security, child)
-        self.release = helm_release(child_name(name, "chart"), FLUID, release_name="fluid",
-                                    namespace=config.namespace, values=fluid_values(config),
-                                    opts=child, depends_on=[ns])
+        self.release = operator_install(
+            name, FLUID, parent=self, release_name="fluid", namespace_name=config.namespace,
+            pod_security=config.pod_security, values=fluid_values(config),
+        ).release
         owned = {
             ns_name: namespace(child_name(name, f"{ns_name}-ns"), ns_name, "privileged", child)
             for ns_name in config.dataset_namespaces

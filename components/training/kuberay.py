@@ -13,8 +13,8 @@ import pulumi
 from pydantic import Field
 
 from components.config import ConfigModel
-from components.core.names import DnsLabel, PositiveInt, child_name
-from components.k8s.addon import PodSecurityLevel, helm_release, namespace
+from components.core.names import DnsLabel, PositiveInt
+from components.k8s.addon import PodSecurityLevel, operator_install
 from components.k8s.values import deep_merge
 from components.training.quantity import Quantity
 from components.versions import KUBERAY_OPERATOR
@@ -64,15 +64,10 @@ class KubeRayOperator(pulumi.ComponentResource):
         depends_on: Sequence[pulumi.Resource] = (),
     ):
         super().__init__(KUBERAY_TYPE, name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
-        self.namespace = namespace(child_name(name, "ns"), config.namespace, config.pod_security, child)
-        self.release = helm_release(
-            child_name(name, "chart"),
-            KUBERAY_OPERATOR,
-            release_name="kuberay-operator",
-            namespace=config.namespace,
-            values=kuberay_values(config, batch_scheduler),
-            opts=child,
-            depends_on=[self.namespace, *depends_on],
+        install = operator_install(
+            name, KUBERAY_OPERATOR, parent=self, release_name="kuberay-operator",
+            namespace_name=config.namespace, pod_security=config.pod_security,
+            values=kuberay_values(config, batch_scheduler), depends_on=depends_on,
         )
+        self.namespace, self.release = install.namespace, install.release
         self.register_outputs({})

@@ -20,7 +20,7 @@ from pydantic import Field
 from components.config import ConfigModel
 from components.core.names import MANAGED_BY_LABELS, POOL_LABEL, DnsLabel, child_name
 from components.core.pools import GPU_RESOURCE, GpuPool, pool_scheduling
-from components.k8s.addon import PodSecurityLevel, helm_release, namespace
+from components.k8s.addon import PodSecurityLevel, operator_install
 from components.k8s.objects import custom_resource
 from components.k8s.values import deep_merge
 from components.network.operator import RDMA_RESOURCE_PREFIX
@@ -150,11 +150,11 @@ class Kueue(pulumi.ComponentResource):
         depends_on: Sequence[pulumi.Resource] = (),
     ):
         super().__init__(KUEUE_TYPE, name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
-        self.namespace = namespace(child_name(name, "ns"), config.namespace, config.pod_security, child)
-        self.release = helm_release(
-            child_name(name, "chart"), KUEUE, release_name="kueue", namespace=config.namespace,
-            values=kueue_values(config), opts=child, depends_on=[self.namespace, *depends_on])
+        install = operator_install(
+            name, KUEUE, parent=self, release_name="kueue", namespace_name=config.namespace,
+            pod_security=config.pod_security, values=kueue_values(config), depends_on=depends_on,
+        )
+        self.namespace, self.release = install.namespace, install.release
         after_chart = pulumi.ResourceOptions(parent=self, depends_on=[self.release])
         flavors = [
             custom_resource(child_name(name, f"flavor-{CPU_FLAVOR}"), render_cpu_flavor(), after_chart)

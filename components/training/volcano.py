@@ -22,7 +22,7 @@ from components.config import ConfigIssue, ConfigModel
 from components.config.errors import issue
 from components.core.names import MANAGED_BY_LABELS, DnsLabel, PositiveInt, child_name
 from components.core.pools import GPU_RESOURCE
-from components.k8s.addon import helm_release, namespace
+from components.k8s.addon import operator_install
 from components.k8s.objects import custom_resource
 from components.k8s.values import deep_merge
 from components.training.teams import TeamConfig
@@ -197,11 +197,11 @@ class Volcano(pulumi.ComponentResource):
         depends_on: Sequence[pulumi.Resource] = (),
     ):
         super().__init__(VOLCANO_TYPE, name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
-        self.namespace = namespace(child_name(name, "ns"), config.namespace, config.pod_security, child)
-        self.release = helm_release(
-            child_name(name, "chart"), VOLCANO, release_name="volcano", namespace=config.namespace,
-            values=volcano_values(config), opts=child, depends_on=[self.namespace, *depends_on])
+        install = operator_install(
+            name, VOLCANO, parent=self, release_name="volcano", namespace_name=config.namespace,
+            pod_security=config.pod_security, values=volcano_values(config), depends_on=depends_on,
+        )
+        self.namespace, self.release = install.namespace, install.release
         after_chart = pulumi.ResourceOptions(parent=self, depends_on=[self.release])
         self.queues: dict[str, k8s.apiextensions.CustomResource] = {}
         for team, team_config in teams.items():
