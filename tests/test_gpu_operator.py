@@ -196,3 +196,17 @@ def test_operator_can_be_switched_off(plan_env):
     assert plan.find("gpu-platform:gpu:GpuOperator") == []
 
 
+
+
+def test_platform_turns_on_gpudirect_rdma_where_an_rdma_network_exists(plan_env):
+    rdma = {
+        env: plan_env(env).one(RELEASE, "platform-gpu-operator-chart").inputs["values"]["driver"]["rdma"]
+        for env in ENVIRONMENTS
+    }
+    # onprem has rdma-net on host MOFED; the EKS environments use EFA, not RDMA NICs
+    assert rdma == {
+        "dev": {"enabled": False, "useHostMofed": False},
+        "staging": {"enabled": False, "useHostMofed": False},
+        "prod": {"enabled": False, "useHostMofed": False},
+        "onprem": {"enabled": True, "useHostMofed": True},
+    }

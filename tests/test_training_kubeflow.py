@@ -204,3 +204,18 @@ def test_component_refuses_before_registering_anything(run_component):
         "training.kubeflow.trainingOperator.enabled", "training.kubeflow.notebooks.enabled"]
     ok = _plan(run_component, {"notebooks": {"enabled": True}}, istio=True)
     assert ok.one(DIRECTORY, "kf-notebooks").protect is True
+
+
+def test_environment_counts_servings_cert_manager_as_the_katib_prerequisite():
+    from components.config import ConfigError, validate_model
+    from components.environment import EnvironmentConfig
+
+    base = {
+        "cluster": {"kind": "existing"},
+        "training": {"enabled": True, "kubeflow": {"katib": {"enabled": True, "certManager": True}}},
+    }
+    with pytest.raises(ConfigError) as caught:
+        validate_model(EnvironmentConfig, base)
+    assert [i.path for i in caught.value.issues] == ["training.kubeflow.katib.certManager"]
+    with_serving = {**base, "serving": {"enabled": True}}
+    assert validate_model(EnvironmentConfig, with_serving).installs_cert_manager is True
