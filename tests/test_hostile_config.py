@@ -3,7 +3,6 @@ resource is registered, with a message naming its dotted path; no input produces
 every valid generated config plans."""
 
 import copy
-import json
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -13,8 +12,9 @@ from components.catalog.gpus import GPU_MODELS
 from components.config import ConfigError, validate_model
 from components.environment import EnvironmentConfig, load_environment
 from components.plan.capture import CapturingMonitor, PlanMocks
-from components.plan.runner import StackConfig, run_program
+from components.plan.runner import run_program
 from components.platform import GpuPlatform
+from components.testing.fixtures import component_config
 
 names = st.from_regex(r"[a-z][a-z0-9]{0,10}", fullmatch=True)
 gpu_models = st.sampled_from(sorted(GPU_MODELS))
@@ -61,7 +61,7 @@ def environments(draw):
 
 
 def plan_config(env):
-    return StackConfig({f"gpu-platform:{k}": json.dumps(v) for k, v in env.items()})
+    return component_config(env)
 
 
 def program():
