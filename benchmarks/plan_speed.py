@@ -51,10 +51,10 @@ from pulumi.runtime.sync_await import _sync_await
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(PROJECT_DIR))
 
-from components.plan.capture import PlanMocks  # noqa: E402
-from components.plan.model import Plan  # noqa: E402
-from components.plan.render import print_summary, write_plan  # noqa: E402
-from components.plan.runner import plan_stack, run_program  # noqa: E402
+from gpu_platform.plan.capture import PlanMocks  # noqa: E402
+from gpu_platform.plan.model import Plan  # noqa: E402
+from gpu_platform.plan.render import print_summary, write_plan  # noqa: E402
+from gpu_platform.plan.runner import plan_stack, run_program  # noqa: E402
 
 ENVIRONMENTS = ("dev", "staging", "prod", "onprem")
 NS = "gpu-platform"

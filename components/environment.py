@@ -12,28 +12,28 @@ from collections.abc import Iterator
 import pulumi
 from pydantic import Field
 
-from components.aws import AwsConfig, check_aws_pools, driver_preinstalled
-from components.catalog.instances import INSTANCE_TYPES
-from components.config import ConfigError, ConfigIssue, ConfigModel, validate_model
-from components.config.errors import issue
-from components.config.loader import read_namespace
-from components.core.cluster import ClusterConfig
-from components.core.names import DnsLabel
-from components.core.pools import GpuPool
-from components.gpu.alerts import GpuAlertsConfig
-from components.gpu.monitoring import MonitoringConfig
-from components.gpu.operator import GpuOperatorConfig
-from components.network import NetworkConfig
-from components.serving import ServingConfig, check_serving_mounts, check_serving_pools
-from components.storage import StorageConfig, storage_issues
-from components.storage.juicefs import identity_issues
-from components.training import (
+from gpu_platform.aws import AwsConfig, check_aws_pools, driver_preinstalled
+from gpu_platform.catalog.instances import INSTANCE_TYPES
+from gpu_platform.config import ConfigError, ConfigIssue, ConfigModel, validate_model
+from gpu_platform.config.errors import issue
+from gpu_platform.config.loader import read_namespace
+from gpu_platform.core.cluster import ClusterConfig
+from gpu_platform.core.names import DnsLabel
+from gpu_platform.core.pools import GpuPool
+from gpu_platform.gpu.alerts import GpuAlertsConfig
+from gpu_platform.gpu.monitoring import MonitoringConfig
+from gpu_platform.gpu.operator import GpuOperatorConfig
+from gpu_platform.network import NetworkConfig
+from gpu_platform.serving import ServingConfig, check_serving_mounts, check_serving_pools
+from gpu_platform.storage import StorageConfig, storage_issues
+from gpu_platform.storage.juicefs import identity_issues
+from gpu_platform.training import (
     TrainingConfig,
     WorkloadContext,
     training_pool_issues,
     training_workload_issues,
 )
-from components.training.kubeflow import kubeflow_prerequisite_issues
+from gpu_platform.training.kubeflow import kubeflow_prerequisite_issues
 
 
 class EnvironmentConfig(ConfigModel):

@@ -8,18 +8,18 @@ from __future__ import annotations
 
 import pulumi
 
-from components.aws import build_aws, build_aws_addons
-from components.core.cluster import kubernetes_provider
-from components.core.names import child_name
-from components.environment import EnvironmentConfig
-from components.gpu.alerts import GpuAlerts
-from components.gpu.monitoring import PrometheusStack
-from components.gpu.operator import GpuOperator
-from components.network import build_network
-from components.network.workload import gpudirect_rdma
-from components.serving import build_serving
-from components.storage import build_storage
-from components.training import build_training
+from gpu_platform.aws import build_aws, build_aws_addons
+from gpu_platform.core.cluster import kubernetes_provider
+from gpu_platform.core.names import child_name
+from gpu_platform.environment import EnvironmentConfig
+from gpu_platform.gpu.alerts import GpuAlerts
+from gpu_platform.gpu.monitoring import PrometheusStack
+from gpu_platform.gpu.operator import GpuOperator
+from gpu_platform.network import build_network
+from gpu_platform.network.workload import gpudirect_rdma
+from gpu_platform.serving import build_serving
+from gpu_platform.storage import build_storage
+from gpu_platform.training import build_training
 
 PLATFORM_TYPE = "gpu-platform:index:Platform"
 

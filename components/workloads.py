@@ -13,11 +13,11 @@ from typing import Any
 
 from pydantic import Field
 
-from components.config import ConfigIssue, ConfigModel
-from components.config.errors import issue
-from components.network.config import NetworkConfig
-from components.storage import StorageConfig
-from components.storage.mounts import volume_for
+from gpu_platform.config import ConfigIssue, ConfigModel
+from gpu_platform.config.errors import issue
+from gpu_platform.network.config import NetworkConfig
+from gpu_platform.storage import StorageConfig
+from gpu_platform.storage.mounts import volume_for
 
 SHM_PATH = "/dev/shm"
 

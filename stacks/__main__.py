@@ -6,9 +6,9 @@ Every environment (dev, staging, prod, onprem) runs this same program; what diff
 
 import pulumi
 
-from components.core.pools import node_labels, pool_scheduling
-from components.environment import load_environment
-from components.platform import GpuPlatform
+from gpu_platform.core.pools import node_labels, pool_scheduling
+from gpu_platform.environment import load_environment
+from gpu_platform.platform import GpuPlatform
 
 env = load_environment()
 platform = GpuPlatform("platform", env)

@@ -1,1 +1,1 @@
-pytest_plugins = ["components.testing.fixtures"]
+pytest_plugins = ["gpu_platform.testing.fixtures"]

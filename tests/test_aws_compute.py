@@ -6,13 +6,13 @@ import json
 import pulumi
 import pytest
 
-from components.aws import AwsConfig, build_aws, build_aws_addons
-from components.aws.addons import autoscaler_values, efa_plugin_values
-from components.aws.node_pool import GpuNodePool
-from components.aws.workload_identity import check_statements, irsa_trust_policy
-from components.config import ConfigError, validate_model
-from components.core.pools import GpuPool
-from components.plan.model import helm_release_manifest
+from gpu_platform.aws import AwsConfig, build_aws, build_aws_addons
+from gpu_platform.aws.addons import autoscaler_values, efa_plugin_values
+from gpu_platform.aws.node_pool import GpuNodePool
+from gpu_platform.aws.workload_identity import check_statements, irsa_trust_policy
+from gpu_platform.config import ConfigError, validate_model
+from gpu_platform.core.pools import GpuPool
+from gpu_platform.plan.model import helm_release_manifest
 
 LT = "aws:ec2/launchTemplate:LaunchTemplate"
 NG = "aws:eks/nodeGroup:NodeGroup"
@@ -35,7 +35,7 @@ IMDS = {"httpEndpoint": "enabled", "httpPutResponseHopLimit": 1, "httpTokens": "
 
 @pytest.fixture(scope="module")
 def plan():
-    from components.plan.runner import run_program
+    from gpu_platform.plan.runner import run_program
 
     def program():
         compute = build_aws("aws", CONFIG, POOLS, pulumi.ResourceOptions(), region="us-east-1")

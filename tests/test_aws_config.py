@@ -2,12 +2,12 @@
 
 import pytest
 
-from components.aws import AwsConfig, check_aws_pools, driver_preinstalled
-from components.aws.cidrs import zone_subnets
-from components.catalog.gpus import GPU_MODELS
-from components.catalog.instances import INSTANCE_TYPES
-from components.config import ConfigError, validate_model
-from components.core.pools import GpuPool
+from gpu_platform.aws import AwsConfig, check_aws_pools, driver_preinstalled
+from gpu_platform.aws.cidrs import zone_subnets
+from gpu_platform.catalog.gpus import GPU_MODELS
+from gpu_platform.catalog.instances import INSTANCE_TYPES
+from gpu_platform.config import ConfigError, validate_model
+from gpu_platform.core.pools import GpuPool
 
 ZONES = {"availabilityZones": ["us-east-1a", "us-east-1b"]}
 

@@ -3,7 +3,7 @@ disks, buckets, metadata engines and Kubernetes secrets, control-plane logs, no 
 
 import pytest
 
-from components.testing.fixtures import ENVIRONMENTS
+from gpu_platform.testing.fixtures import ENVIRONMENTS
 
 AWS_ENVS = [env for env in ENVIRONMENTS if env != "onprem"]
 LOGS = ["api", "audit", "authenticator", "controllerManager", "scheduler"]
@@ -40,7 +40,7 @@ def test_every_bucket_is_encrypted_versioned_and_private(plan_env, env):
     buckets = {b.name for b in of_type(plan, "aws:s3/bucket:Bucket")}
     assert buckets
 
-    # components.aws.s3.private_bucket names the settings after the bucket
+    # gpu_platform.aws.s3.private_bucket names the settings after the bucket
     def setting(type_, bucket, suffix):
         return plan.one(type_, f"{bucket}-{suffix}").inputs
 

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from components.catalog.gpus import GPU_MODELS, GpuModel, get_gpu_model, gpu_model_for_product
-from components.catalog.mig import (
+from gpu_platform.catalog.gpus import GPU_MODELS, GpuModel, get_gpu_model, gpu_model_for_product
+from gpu_platform.catalog.mig import (
     MIG_GEOMETRIES,
     MigProblem,
     check_mig_layout,

@@ -8,12 +8,12 @@ import sys
 import pytest
 import yaml
 
-from components.testing.fixtures import ENVIRONMENTS, PROJECT_DIR
+from gpu_platform.testing.fixtures import ENVIRONMENTS, PROJECT_DIR
 
 
 def run_cli(*args, cwd=PROJECT_DIR):
     return subprocess.run(
-        [sys.executable, "-m", "components.plan.cli", *args],
+        [sys.executable, "-m", "gpu_platform.plan.cli", *args],
         cwd=cwd, capture_output=True, text=True, timeout=300,
     )
 

@@ -2,8 +2,8 @@
 
 import pytest
 
-from components.config import ConfigError, validate_model
-from components.environment import EnvironmentConfig
+from gpu_platform.config import ConfigError, validate_model
+from gpu_platform.environment import EnvironmentConfig
 
 CLUSTER = {"kind": "existing", "context": "ctx"}
 POOL = {"role": "training", "gpu": {"model": "A10G", "count": 1}, "minSize": 0, "maxSize": 2}

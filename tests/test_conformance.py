@@ -1,4 +1,4 @@
-"""Tests of components.testing.conformance against the real upstream schemas.
+"""Tests of gpu_platform.testing.conformance against the real upstream schemas.
 
 Fixture objects are small and inline; the schemas and chart values are read from the upstream
 folder (never copied here). Every assertion names the exact problem text it expects, so a checker
@@ -16,9 +16,9 @@ import kubernetes_validate
 import pytest
 import yaml
 
-from components.testing import conformance as conformance_mod
-from components.testing.conformance import Conformance, assert_conformant, upstream_root
-from components.versions import KUBERNETES_MINORS
+from gpu_platform.testing import conformance as conformance_mod
+from gpu_platform.testing.conformance import Conformance, assert_conformant, upstream_root
+from gpu_platform.versions import KUBERNETES_MINORS
 
 _FOUND = upstream_root()
 if _FOUND is None:

@@ -2,8 +2,8 @@
 
 import pytest
 
-from components.plan.model import helm_release_manifest
-from components.testing.fixtures import ENVIRONMENTS
+from gpu_platform.plan.model import helm_release_manifest
+from gpu_platform.testing.fixtures import ENVIRONMENTS
 
 
 @pytest.mark.parametrize("env", ENVIRONMENTS)

@@ -4,10 +4,10 @@ import pulumi
 import pulumi_kubernetes as k8s
 import pytest
 
-from components.k8s.crds import CHART_CRDS
-from components.plan.model import helm_release_manifest
-from components.plan.safety import STATEFUL, guard_problems, is_custom_resource
-from components.testing.fixtures import ENVIRONMENTS
+from gpu_platform.k8s.crds import CHART_CRDS
+from gpu_platform.plan.model import helm_release_manifest
+from gpu_platform.plan.safety import STATEFUL, guard_problems, is_custom_resource
+from gpu_platform.testing.fixtures import ENVIRONMENTS
 
 
 @pytest.mark.parametrize("env", ENVIRONMENTS)
@@ -59,7 +59,7 @@ def test_unclassified_type_is_reported(run_component):
                            billing_mode="PAY_PER_REQUEST")
 
     assert guard_problems(run_component(program)) == [
-        "aws:dynamodb/table:Table: not classified in components.plan.safety"
+        "aws:dynamodb/table:Table: not classified in gpu_platform.plan.safety"
     ]
 
 

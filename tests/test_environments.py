@@ -2,7 +2,7 @@
 
 import pytest
 
-from components.testing.fixtures import ENVIRONMENTS
+from gpu_platform.testing.fixtures import ENVIRONMENTS
 
 PROVIDER = "pulumi:providers:kubernetes"
 

@@ -2,8 +2,8 @@
 
 import pytest
 
-from components.config import ConfigError, validate_model
-from components.gpu.alerts import GpuAlerts, GpuAlertsConfig, gpu_alert_rules
+from gpu_platform.config import ConfigError, validate_model
+from gpu_platform.gpu.alerts import GpuAlerts, GpuAlertsConfig, gpu_alert_rules
 
 RULE_TYPE = "kubernetes:monitoring.coreos.com/v1:PrometheusRule"
 

@@ -2,10 +2,10 @@
 
 import pytest
 
-from components.config import ConfigError, validate_model
-from components.gpu.monitoring import MonitoringConfig, PrometheusStack, prometheus_stack_values
-from components.plan.model import helm_release_manifest
-from components.testing.fixtures import ENVIRONMENTS
+from gpu_platform.config import ConfigError, validate_model
+from gpu_platform.gpu.monitoring import MonitoringConfig, PrometheusStack, prometheus_stack_values
+from gpu_platform.plan.model import helm_release_manifest
+from gpu_platform.testing.fixtures import ENVIRONMENTS
 
 RELEASE = "kubernetes:helm.sh/v3:Release"
 
@@ -66,7 +66,7 @@ def test_component_installs_the_pinned_chart_in_a_privileged_namespace(run_compo
         "kube-prometheus-stack", "https://prometheus-community.github.io/helm-charts",
         "kube-prometheus-stack", "88.5.3",
     )
-    # its CRDs are chart templates: the release is guarded (components.k8s.crds)
+    # its CRDs are chart templates: the release is guarded (gpu_platform.k8s.crds)
     release = plan.one(RELEASE, "mon-chart")
     assert (release.protect, release.retain_on_delete) == (True, True)
 

@@ -3,16 +3,16 @@
 import pytest
 import yaml
 
-from components.config import validate_model
-from components.core.pools import GpuPool, node_labels
-from components.gpu.operator import (
+from gpu_platform.config import validate_model
+from gpu_platform.core.pools import GpuPool, node_labels
+from gpu_platform.gpu.operator import (
     GpuDirectRdma,
     GpuOperator,
     GpuOperatorConfig,
     gpu_operator_values,
 )
-from components.plan.model import helm_release_manifest
-from components.testing.fixtures import ENVIRONMENTS
+from gpu_platform.plan.model import helm_release_manifest
+from gpu_platform.testing.fixtures import ENVIRONMENTS
 
 RELEASE = "kubernetes:helm.sh/v3:Release"
 CONFIGMAP = "kubernetes:core/v1:ConfigMap"
@@ -97,7 +97,7 @@ def test_values_overrides_are_merged_last():
 
 
 def test_unknown_operator_key_is_an_error():
-    from components.config import ConfigError
+    from gpu_platform.config import ConfigError
 
     with pytest.raises(ConfigError) as caught:
         operator_config(dcgmExporter={"servicemonitor": False})

@@ -16,9 +16,9 @@ import pytest
 import yaml
 from jsonschema.validators import validator_for
 
-from components.config.base import ConfigModel
-from components.config.errors import ConfigError, ConfigIssue, validate_model
-from components.gpu.sharing import (
+from gpu_platform.config.base import ConfigModel
+from gpu_platform.config.errors import ConfigError, ConfigIssue, validate_model
+from gpu_platform.gpu.sharing import (
     DEFAULT_DEVICE_PLUGIN_CONFIG,
     DEVICE_PLUGIN_CONFIG_LABEL,
     MIG_CONFIG_LABEL,

@@ -6,8 +6,8 @@ import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 import pytest
 
-from components.plan.capture import SECRET, UnknownInvokeError
-from components.plan.runner import StackConfig
+from gpu_platform.plan.capture import SECRET, UnknownInvokeError
+from gpu_platform.plan.runner import StackConfig
 
 NS = "kubernetes:core/v1:Namespace"
 

@@ -8,13 +8,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from components.catalog.gpus import GPU_MODELS
-from components.config import ConfigError, validate_model
-from components.environment import EnvironmentConfig, load_environment
-from components.plan.capture import CapturingMonitor, PlanMocks
-from components.plan.runner import run_program
-from components.platform import GpuPlatform
-from components.testing.fixtures import component_config
+from gpu_platform.catalog.gpus import GPU_MODELS
+from gpu_platform.config import ConfigError, validate_model
+from gpu_platform.environment import EnvironmentConfig, load_environment
+from gpu_platform.plan.capture import CapturingMonitor, PlanMocks
+from gpu_platform.plan.runner import run_program
+from gpu_platform.platform import GpuPlatform
+from gpu_platform.testing.fixtures import component_config
 
 names = st.from_regex(r"[a-z][a-z0-9]{0,10}", fullmatch=True)
 gpu_models = st.sampled_from(sorted(GPU_MODELS))

@@ -2,10 +2,10 @@
 
 import pulumi
 
-from components.k8s.addon import helm_release, namespace
-from components.k8s.values import deep_merge, key_paths
-from components.plan.model import helm_release_manifest
-from components.versions import CERT_MANAGER, KUEUE
+from gpu_platform.k8s.addon import helm_release, namespace
+from gpu_platform.k8s.values import deep_merge, key_paths
+from gpu_platform.plan.model import helm_release_manifest
+from gpu_platform.versions import CERT_MANAGER, KUEUE
 
 
 def test_deep_merge_merges_maps_and_replaces_everything_else():
@@ -51,7 +51,7 @@ def test_helm_release_is_pinned_for_https_and_oci_repositories(run_component):
 
 
 def test_custom_resource_declares_the_rendered_manifest(run_component):
-    from components.k8s.objects import custom_resource
+    from gpu_platform.k8s.objects import custom_resource
 
     manifest = {
         "apiVersion": "ray.io/v1", "kind": "RayCluster",
@@ -64,7 +64,7 @@ def test_custom_resource_declares_the_rendered_manifest(run_component):
 def test_custom_resource_refuses_fields_it_would_drop():
     import pytest
 
-    from components.k8s.objects import custom_resource
+    from gpu_platform.k8s.objects import custom_resource
 
     manifest = {"apiVersion": "ray.io/v1", "kind": "RayCluster", "metadata": {}, "status": {}}
     with pytest.raises(ValueError, match=r"RayCluster r: fields \['status'\] cannot be declared"):
@@ -72,7 +72,7 @@ def test_custom_resource_refuses_fields_it_would_drop():
 
 
 def test_operator_install_is_a_labelled_namespace_then_the_pinned_chart_in_it(run_component):
-    from components.k8s.addon import operator_install
+    from gpu_platform.k8s.addon import operator_install
 
     class Parent(pulumi.ComponentResource):
         def __init__(self):

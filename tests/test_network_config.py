@@ -4,10 +4,10 @@ import json
 
 import pytest
 
-from components.config import ConfigError, validate_model
-from components.network import NetworkConfig, network_issues
-from components.network.cidrs import overlap_issues, parse_cidr
-from components.network.networks import network_attachment, render_cni_config
+from gpu_platform.config import ConfigError, validate_model
+from gpu_platform.network import NetworkConfig, network_issues
+from gpu_platform.network.cidrs import overlap_issues, parse_cidr
+from gpu_platform.network.networks import network_attachment, render_cni_config
 
 RDMA = {"rdma_shared_device_a": {"vendors": ["15b3"]}}
 

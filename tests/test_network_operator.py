@@ -5,11 +5,11 @@ import json
 import pulumi
 import pytest
 
-from components.config import ConfigError, validate_model
-from components.core.pools import GpuPool
-from components.network import NetworkConfig, build_network
-from components.network.operator import network_operator_values, nic_cluster_policy_spec
-from components.plan.model import helm_release_manifest
+from gpu_platform.config import ConfigError, validate_model
+from gpu_platform.core.pools import GpuPool
+from gpu_platform.network import NetworkConfig, build_network
+from gpu_platform.network.operator import network_operator_values, nic_cluster_policy_spec
+from gpu_platform.plan.model import helm_release_manifest
 
 RELEASE = "kubernetes:helm.sh/v3:Release"
 NCP = "kubernetes:mellanox.com/v1alpha1:NicClusterPolicy"

@@ -2,10 +2,10 @@
 
 import pytest
 
-from components.config import validate_model
-from components.gpu.operator import GpuDirectRdma
-from components.network import NetworkConfig
-from components.network.workload import efa_networking, gpudirect_rdma, rdma_networking
+from gpu_platform.config import validate_model
+from gpu_platform.gpu.operator import GpuDirectRdma
+from gpu_platform.network import NetworkConfig
+from gpu_platform.network.workload import efa_networking, gpudirect_rdma, rdma_networking
 
 CONFIG = {
     "enabled": True,

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from components.plan.capture import Registration
-from components.plan.cost import (
+from gpu_platform.plan.capture import Registration
+from gpu_platform.plan.cost import (
     NODE_GROUP_TYPE,
     EnvironmentCost,
     PoolCost,
@@ -11,7 +11,7 @@ from components.plan.cost import (
     format_cost_table,
     instance_price,
 )
-from components.plan.model import Plan
+from gpu_platform.plan.model import Plan
 
 
 def node_group(name: str, instance: str, low: int, high: int, *, pool: str | None = None,

@@ -7,7 +7,7 @@ import sys
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.plan.diff import changed_paths, diff_plans, to_markdown
+from gpu_platform.plan.diff import changed_paths, diff_plans, to_markdown
 
 
 def plan_of(run_component, namespaces):
@@ -78,7 +78,7 @@ def test_cli_diff_prints_markdown(run_component, tmp_path):
     (tmp_path / "base.json").write_text(json.dumps(base))
     (tmp_path / "head.json").write_text(json.dumps(head))
     result = subprocess.run(
-        [sys.executable, "-m", "components.plan.cli", "diff", str(tmp_path / "base.json"),
+        [sys.executable, "-m", "gpu_platform.plan.cli", "diff", str(tmp_path / "base.json"),
          str(tmp_path / "head.json"), "--title", "dev"],
         capture_output=True, text=True, check=True,
     )

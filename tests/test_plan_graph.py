@@ -6,8 +6,8 @@ import io
 
 import pytest
 
-from components.plan.capture import Registration
-from components.plan.graph import (
+from gpu_platform.plan.capture import Registration
+from gpu_platform.plan.graph import (
     CHART_DURATIONS,
     DURATIONS,
     DeployGraph,
@@ -16,8 +16,8 @@ from components.plan.graph import (
     format_critical_path,
     resource_duration,
 )
-from components.plan.model import HELM_RELEASE_TYPE, Plan
-from components.plan.render import print_summary
+from gpu_platform.plan.model import HELM_RELEASE_TYPE, Plan
+from gpu_platform.plan.render import print_summary
 
 SLOW, MID, FAST, COMPONENT = "test:index:Slow", "test:index:Mid", "test:index:Fast", "test:index:Group"
 TABLE = (Duration(SLOW, 20, "fixture"), Duration(MID, 10, "fixture"), Duration(FAST, 1, "fixture"))

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from components.plan.render import print_summary, print_tree, write_plan
-from components.plan.runner import SECRET_PLACEHOLDER, load_stack_config, stack_config_path
-from components.testing.fixtures import ENVIRONMENTS, PROJECT_DIR
+from gpu_platform.plan.render import print_summary, print_tree, write_plan
+from gpu_platform.plan.runner import SECRET_PLACEHOLDER, load_stack_config, stack_config_path
+from gpu_platform.testing.fixtures import ENVIRONMENTS, PROJECT_DIR
 
 
 def plant(value, found):

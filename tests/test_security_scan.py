@@ -4,8 +4,8 @@ enforces a Pod Security level (privileged only where node agents live)."""
 
 import pytest
 
-from components.testing.fixtures import ENVIRONMENTS
-from components.testing.security import (
+from gpu_platform.testing.fixtures import ENVIRONMENTS
+from gpu_platform.testing.security import (
     ALLOWLIST,
     Finding,
     checkov_binary,

@@ -4,11 +4,11 @@ errors naming the path, and every rendered object valid against the upstream KSe
 import pulumi
 import pytest
 
-from components.config import ConfigError, validate_model
-from components.core.pools import GpuPool, pool_scheduling
-from components.serving import ServingConfig, build_serving, check_serving_pools
-from components.serving.inference_service import InferenceServiceSpec, render_inference_service
-from components.serving.runtimes import VllmRuntimeConfig, vllm_runtime_object
+from gpu_platform.config import ConfigError, validate_model
+from gpu_platform.core.pools import GpuPool, pool_scheduling
+from gpu_platform.serving import ServingConfig, build_serving, check_serving_pools
+from gpu_platform.serving.inference_service import InferenceServiceSpec, render_inference_service
+from gpu_platform.serving.runtimes import VllmRuntimeConfig, vllm_runtime_object
 
 POOLS = {
     "infer": GpuPool.model_validate({"role": "inference", "gpu": {"model": "A100-80GB", "count": 8}}),

@@ -4,12 +4,12 @@ ConfigMap patches, installed before KServe's controller; RawDeployment installs 
 import pulumi
 import pytest
 
-from components.config import ConfigError, validate_model
-from components.core.pools import GpuPool
-from components.serving import ServingConfig, build_serving
-from components.serving.inference_service import InferenceServiceSpec
-from components.serving.knative import knative_config_patches, knative_manifests
-from components.serving.kserve import KServeConfig, kserve_controller_values
+from gpu_platform.config import ConfigError, validate_model
+from gpu_platform.core.pools import GpuPool
+from gpu_platform.serving import ServingConfig, build_serving
+from gpu_platform.serving.inference_service import InferenceServiceSpec
+from gpu_platform.serving.knative import knative_config_patches, knative_manifests
+from gpu_platform.serving.kserve import KServeConfig, kserve_controller_values
 
 CONFIG_FILE = "kubernetes:yaml/v2:ConfigFile"
 PATCH = "kubernetes:core/v1:ConfigMapPatch"

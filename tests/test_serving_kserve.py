@@ -3,16 +3,16 @@ controller runs in Standard (RawDeployment) mode after both; every values key ex
 
 import pulumi
 
-from components.config import validate_model
-from components.plan.model import helm_release_manifest
-from components.serving import ServingConfig, build_serving
-from components.serving.kserve import (
+from gpu_platform.config import validate_model
+from gpu_platform.plan.model import helm_release_manifest
+from gpu_platform.serving import ServingConfig, build_serving
+from gpu_platform.serving.kserve import (
     CertManagerConfig,
     KServeConfig,
     cert_manager_values,
     kserve_controller_values,
 )
-from components.serving.runtimes import BUILTIN_RUNTIMES, RuntimesConfig, runtime_configs_values
+from gpu_platform.serving.runtimes import BUILTIN_RUNTIMES, RuntimesConfig, runtime_configs_values
 
 REL = "kubernetes:helm.sh/v3:Release"
 

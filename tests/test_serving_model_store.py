@@ -5,9 +5,9 @@ import json
 
 import pulumi
 
-from components.config import validate_model
-from components.core.pools import GpuPool
-from components.serving import ServingConfig, build_serving
+from gpu_platform.config import validate_model
+from gpu_platform.core.pools import GpuPool
+from gpu_platform.serving import ServingConfig, build_serving
 
 AWS = {"enabled": True, "modelBucket": {"region": "us-east-1"},
        "oidcProviderArn": "arn:aws:iam::123456789012:oidc-provider/oidc.eks.us-east-1.amazonaws.com/id/ABC",
@@ -57,7 +57,7 @@ def test_bucket_protections_and_irsa(run_component, conformance):
 def test_irsa_needs_the_oidc_provider():
     import pytest
 
-    from components.config import ConfigError
+    from gpu_platform.config import ConfigError
 
     config = validate_model(ServingConfig, {"enabled": True, "aws": {"enabled": True}})
     with pytest.raises(ConfigError) as err:

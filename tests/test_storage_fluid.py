@@ -3,11 +3,11 @@
 import pulumi
 import pytest
 
-from components.config import ConfigError, validate_model
-from components.core.pools import GpuPool
-from components.plan.model import helm_release_manifest
-from components.storage import StorageConfig, build_storage
-from components.storage.fluid import FluidConfig, fluid_values
+from gpu_platform.config import ConfigError, validate_model
+from gpu_platform.core.pools import GpuPool
+from gpu_platform.plan.model import helm_release_manifest
+from gpu_platform.storage import StorageConfig, build_storage
+from gpu_platform.storage.fluid import FluidConfig, fluid_values
 
 POOLS = {
     "train": GpuPool.model_validate({"role": "training", "gpu": {"model": "a100-80gb", "count": 8}}),
@@ -167,7 +167,7 @@ def test_dataset_namespaces_are_created_privileged_before_their_datasets(run_com
 
 
 def test_datasets_in_baseline_namespaces_are_reported():
-    from components.storage import storage_issues
+    from gpu_platform.storage import storage_issues
 
     cfg = validate_model(StorageConfig, config({"imagenet": IMAGENET}))
     assert [str(i) for i in storage_issues(cfg, POOLS, {"ml": "baseline"})] == [

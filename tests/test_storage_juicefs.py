@@ -5,13 +5,13 @@ import json
 import pulumi
 import pytest
 
-from components.config import ConfigError, validate_model
-from components.config.loader import read_namespace
-from components.core.pools import GpuPool
-from components.plan.model import helm_release_manifest
-from components.plan.runner import StackConfig
-from components.storage import StorageConfig, build_storage
-from components.storage.juicefs import JuiceFsConfig, csi_values
+from gpu_platform.config import ConfigError, validate_model
+from gpu_platform.config.loader import read_namespace
+from gpu_platform.core.pools import GpuPool
+from gpu_platform.plan.model import helm_release_manifest
+from gpu_platform.plan.runner import StackConfig
+from gpu_platform.storage import StorageConfig, build_storage
+from gpu_platform.storage.juicefs import JuiceFsConfig, csi_values
 
 REDIS_TOKEN = "fixture-redis-password-7f3a"
 PG_PASSWORD = "fixture-pg-password-91c2"
@@ -277,7 +277,7 @@ def test_aws_metadata_engine_without_subnets_is_an_error_before_registration(run
 
 
 def test_volume_namespaces_must_be_created_by_some_component():
-    from components.storage import storage_issues
+    from gpu_platform.storage import storage_issues
 
     volumes = {"ckpt": {"fileSystem": "lab", "namespace": "mll", "size": "1Ti"}}
     cfg = validate_model(StorageConfig, storage({"lab": EXTERNAL}, volumes))

@@ -2,8 +2,8 @@
 
 import pytest
 
-from components.config import validate_model
-from components.storage import StorageConfig, volume_for
+from gpu_platform.config import validate_model
+from gpu_platform.storage import StorageConfig, volume_for
 
 CONFIG = validate_model(StorageConfig, {
     "juicefs": {

@@ -4,10 +4,10 @@ import pulumi
 import pytest
 import yaml
 
-from components.config import ConfigError, validate_model
-from components.plan.model import helm_release_manifest
-from components.testing.conformance import upstream_root
-from components.training.kubeflow import (
+from gpu_platform.config import ConfigError, validate_model
+from gpu_platform.plan.model import helm_release_manifest
+from gpu_platform.testing.conformance import upstream_root
+from gpu_platform.training.kubeflow import (
     Kubeflow,
     KubeflowConfig,
     kubeflow_prerequisite_issues,
@@ -15,7 +15,7 @@ from components.training.kubeflow import (
     torch_runtime,
     trainer_values,
 )
-from components.versions import KUBEFLOW_TRAINER, KUBEFLOW_TRAINER_JOBSET_VERSION
+from gpu_platform.versions import KUBEFLOW_TRAINER, KUBEFLOW_TRAINER_JOBSET_VERSION
 
 RELEASE = "kubernetes:helm.sh/v3:Release"
 DIRECTORY = "kubernetes:kustomize/v2:Directory"
@@ -207,8 +207,8 @@ def test_component_refuses_before_registering_anything(run_component):
 
 
 def test_environment_counts_servings_cert_manager_as_the_katib_prerequisite():
-    from components.config import ConfigError, validate_model
-    from components.environment import EnvironmentConfig
+    from gpu_platform.config import ConfigError, validate_model
+    from gpu_platform.environment import EnvironmentConfig
 
     base = {
         "cluster": {"kind": "existing"},

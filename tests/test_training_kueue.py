@@ -3,12 +3,12 @@
 import pulumi
 import yaml
 
-from components.config import validate_model
-from components.core.pools import GpuPool
-from components.plan.model import helm_release_manifest
-from components.training.kuberay import KubeRayConfig, KubeRayOperator, kuberay_values
-from components.training.kueue import Kueue, KueueConfig, kueue_values
-from components.training.teams import TeamConfig
+from gpu_platform.config import validate_model
+from gpu_platform.core.pools import GpuPool
+from gpu_platform.plan.model import helm_release_manifest
+from gpu_platform.training.kuberay import KubeRayConfig, KubeRayOperator, kuberay_values
+from gpu_platform.training.kueue import Kueue, KueueConfig, kueue_values
+from gpu_platform.training.teams import TeamConfig
 
 RELEASE = "kubernetes:helm.sh/v3:Release"
 CR = "kubernetes:kueue.x-k8s.io/v1beta1:"

@@ -3,9 +3,9 @@
 import pulumi
 import pytest
 
-from components.config import ConfigError, validate_model
-from components.core.pools import GpuPool
-from components.training import TrainingConfig, build_training, training_pool_issues
+from gpu_platform.config import ConfigError, validate_model
+from gpu_platform.core.pools import GpuPool
+from gpu_platform.training import TrainingConfig, build_training, training_pool_issues
 
 POOLS = {"train": GpuPool.model_validate({"role": "training", "gpu": {"model": "a100-80gb", "count": 8},
                                           "maxSize": 4})}

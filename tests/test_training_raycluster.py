@@ -3,16 +3,16 @@
 import pulumi
 import pytest
 
-from components.config import ConfigError, validate_model
-from components.core.pools import GpuPool
-from components.training.raycluster import (
+from gpu_platform.config import ConfigError, validate_model
+from gpu_platform.core.pools import GpuPool
+from gpu_platform.training.raycluster import (
     RayCluster,
     RayClusterSpec,
     image_ray_version,
     raycluster_pool_issues,
     render_raycluster,
 )
-from components.versions import RAY_IMAGE, RAY_VERSION
+from gpu_platform.versions import RAY_IMAGE, RAY_VERSION
 
 POOLS = {
     "train": GpuPool.model_validate(
@@ -187,9 +187,9 @@ def test_component_registers_one_custom_resource(run_component, conformance):
 
 
 def test_workload_context_wires_networks_efa_and_mounts_and_conforms(conformance):
-    from components.network import NetworkConfig
-    from components.storage import StorageConfig
-    from components.training.raycluster import WorkloadContext
+    from gpu_platform.network import NetworkConfig
+    from gpu_platform.storage import StorageConfig
+    from gpu_platform.training.raycluster import WorkloadContext
 
     network = validate_model(NetworkConfig, {
         "enabled": True, "rdmaResources": {"rdma_a": {"vendors": ["15b3"]}},

@@ -3,9 +3,9 @@
 import pulumi
 import pytest
 
-from components.config import ConfigError, validate_model
-from components.core.pools import GpuPool
-from components.training.teams import (
+from gpu_platform.config import ConfigError, validate_model
+from gpu_platform.core.pools import GpuPool
+from gpu_platform.training.teams import (
     DEFAULT_PRIORITY_CLASSES,
     TeamConfig,
     Teams,

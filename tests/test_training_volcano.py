@@ -5,14 +5,14 @@ import pulumi
 import pytest
 import yaml
 
-from components.config import ConfigError, validate_model
-from components.core.names import MANAGED_BY_LABELS
-from components.core.pools import GpuPool
-from components.plan.model import helm_release_manifest
-from components.training import TrainingConfig, build_training
-from components.training.kuberay import KubeRayConfig, kuberay_values
-from components.training.teams import TeamConfig
-from components.training.volcano import Volcano, VolcanoConfig, render_queue, volcano_values
+from gpu_platform.config import ConfigError, validate_model
+from gpu_platform.core.names import MANAGED_BY_LABELS
+from gpu_platform.core.pools import GpuPool
+from gpu_platform.plan.model import helm_release_manifest
+from gpu_platform.training import TrainingConfig, build_training
+from gpu_platform.training.kuberay import KubeRayConfig, kuberay_values
+from gpu_platform.training.teams import TeamConfig
+from gpu_platform.training.volcano import Volcano, VolcanoConfig, render_queue, volcano_values
 
 RELEASE = "kubernetes:helm.sh/v3:Release"
 QUEUE = "kubernetes:scheduling.volcano.sh/v1beta1:Queue"

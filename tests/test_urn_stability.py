@@ -7,8 +7,8 @@ import pulumi
 import pulumi_kubernetes as k8s
 import pytest
 
-from components.plan.snapshot import SNAPSHOT_PATH, check_snapshot, read_snapshot, snapshot_of
-from components.testing.fixtures import ENVIRONMENTS, PROJECT_DIR
+from gpu_platform.plan.snapshot import SNAPSHOT_PATH, check_snapshot, read_snapshot, snapshot_of
+from gpu_platform.testing.fixtures import ENVIRONMENTS, PROJECT_DIR
 
 RECORDED = read_snapshot(PROJECT_DIR / SNAPSHOT_PATH)
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from components.testing.fixtures import ENVIRONMENTS, PROJECT_DIR
+from gpu_platform.testing.fixtures import ENVIRONMENTS, PROJECT_DIR
 
 WORKFLOW = PROJECT_DIR / ".github" / "workflows" / "pull-request.yml"
 

@@ -7,12 +7,12 @@ import json
 import pulumi
 import pytest
 
-from components.config import ConfigError, validate_model
-from components.core.pools import GpuPool
-from components.environment import EnvironmentConfig
-from components.plan.runner import load_stack_config
-from components.testing.fixtures import PROJECT_DIR
-from components.training import TrainingConfig, build_training
+from gpu_platform.config import ConfigError, validate_model
+from gpu_platform.core.pools import GpuPool
+from gpu_platform.environment import EnvironmentConfig
+from gpu_platform.plan.runner import load_stack_config
+from gpu_platform.testing.fixtures import PROJECT_DIR
+from gpu_platform.training import TrainingConfig, build_training
 
 NCCL_RDMA_ENV = [
     {"name": "NCCL_IB_DISABLE", "value": "0"},

@@ -14,14 +14,14 @@ from dataclasses import dataclass
 
 import pulumi
 
-from components.aws.addons import AwsAddons
-from components.aws.config import AwsConfig, AwsNodePool, check_aws_pools, driver_preinstalled
-from components.aws.eks_cluster import EksCluster
-from components.aws.node_pool import GpuNodePool
-from components.config import ConfigError
-from components.config.errors import issue
-from components.core.names import child_name
-from components.core.pools import GpuPool
+from gpu_platform.aws.addons import AwsAddons
+from gpu_platform.aws.config import AwsConfig, AwsNodePool, check_aws_pools, driver_preinstalled
+from gpu_platform.aws.eks_cluster import EksCluster
+from gpu_platform.aws.node_pool import GpuNodePool
+from gpu_platform.config import ConfigError
+from gpu_platform.config.errors import issue
+from gpu_platform.core.names import child_name
+from gpu_platform.core.pools import GpuPool
 
 
 @dataclass

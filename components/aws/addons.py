@@ -8,14 +8,14 @@ from typing import Any
 
 import pulumi
 
-from components.aws.config import AwsConfig, needs_cluster_autoscaler
-from components.aws.eks_cluster import SYSTEM_LABEL
-from components.aws.workload_identity import ROLE_ARN_ANNOTATION, workload_role
-from components.core.names import child_name
-from components.core.pools import GpuPool, all_pool_tolerations
-from components.k8s.addon import helm_release
-from components.k8s.values import deep_merge
-from components.versions import AWS_EFA_DEVICE_PLUGIN, CLUSTER_AUTOSCALER
+from gpu_platform.aws.config import AwsConfig, needs_cluster_autoscaler
+from gpu_platform.aws.eks_cluster import SYSTEM_LABEL
+from gpu_platform.aws.workload_identity import ROLE_ARN_ANNOTATION, workload_role
+from gpu_platform.core.names import child_name
+from gpu_platform.core.pools import GpuPool, all_pool_tolerations
+from gpu_platform.k8s.addon import helm_release
+from gpu_platform.k8s.values import deep_merge
+from gpu_platform.versions import AWS_EFA_DEVICE_PLUGIN, CLUSTER_AUTOSCALER
 
 ADDONS_TYPE = "gpu-platform:aws:Addons"
 NAMESPACE = "kube-system"

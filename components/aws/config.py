@@ -7,13 +7,13 @@ from typing import Literal
 
 from pydantic import Field
 
-from components.aws.cidrs import cidr_problem
-from components.catalog.instances import INSTANCE_TYPES, close_instance_types, instance_types_with
-from components.config import ConfigIssue, ConfigModel
-from components.config.errors import issue
-from components.core.names import DnsLabel, PositiveInt
-from components.core.pools import GpuPool
-from components.versions import EKS_KUBERNETES_VERSION
+from gpu_platform.aws.cidrs import cidr_problem
+from gpu_platform.catalog.instances import INSTANCE_TYPES, close_instance_types, instance_types_with
+from gpu_platform.config import ConfigIssue, ConfigModel
+from gpu_platform.config.errors import issue
+from gpu_platform.core.names import DnsLabel, PositiveInt
+from gpu_platform.core.pools import GpuPool
+from gpu_platform.versions import EKS_KUBERNETES_VERSION
 
 AmiType = Literal["AL2023_x86_64_NVIDIA", "BOTTLEROCKET_x86_64_NVIDIA"]
 CapacityType = Literal["ON_DEMAND", "SPOT", "CAPACITY_BLOCK"]

@@ -8,11 +8,11 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from components.aws.cidrs import zone_subnets
-from components.aws.config import CONTROL_PLANE_LOGS, EksClusterConfig
-from components.aws.launch import metadata_options, root_block_device
-from components.core.names import LABEL_PREFIX, child_name
-from components.versions import EKS_ADDON_VERSIONS
+from gpu_platform.aws.cidrs import zone_subnets
+from gpu_platform.aws.config import CONTROL_PLANE_LOGS, EksClusterConfig
+from gpu_platform.aws.launch import metadata_options, root_block_device
+from gpu_platform.core.names import LABEL_PREFIX, child_name
+from gpu_platform.versions import EKS_ADDON_VERSIONS
 
 CLUSTER_TYPE = "gpu-platform:aws:EksCluster"
 SYSTEM_LABEL = f"{LABEL_PREFIX}/node-class"

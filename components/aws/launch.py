@@ -6,8 +6,8 @@ import base64
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from components.catalog.instances import InstanceType
-from components.core.pools import GPU_RESOURCE, Taint
+from gpu_platform.catalog.instances import InstanceType
+from gpu_platform.core.pools import GPU_RESOURCE, Taint
 
 # EKS spells taint effects differently from Kubernetes.
 EKS_TAINT_EFFECTS = {

@@ -12,9 +12,9 @@ from __future__ import annotations
 import pulumi
 import pulumi_aws as aws
 
-from components.aws.config import AwsNodePool
-from components.aws.eks_cluster import EksCluster
-from components.aws.launch import (
+from gpu_platform.aws.config import AwsNodePool
+from gpu_platform.aws.eks_cluster import EksCluster
+from gpu_platform.aws.launch import (
     autoscaler_tags,
     efa_network_interfaces,
     eks_taints,
@@ -22,11 +22,11 @@ from components.aws.launch import (
     root_block_device,
     user_data,
 )
-from components.catalog.instances import INSTANCE_TYPES
-from components.config import ConfigError
-from components.config.errors import issue
-from components.core.names import child_name
-from components.core.pools import GpuPool, node_labels
+from gpu_platform.catalog.instances import INSTANCE_TYPES
+from gpu_platform.config import ConfigError
+from gpu_platform.config.errors import issue
+from gpu_platform.core.names import child_name
+from gpu_platform.core.pools import GpuPool, node_labels
 
 POOL_TYPE = "gpu-platform:aws:GpuNodePool"
 

@@ -9,7 +9,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from components.core.names import child_name
+from gpu_platform.core.names import child_name
 
 
 @dataclass

@@ -20,7 +20,7 @@ Sources (read 2026-11-25):
   H100 80, A100 80, L40S 48, A10G 24) and
   https://docs.nvidia.com/datacenter/tesla/mig-user-guide/supported-mig-profiles.html
   (A30-24GB, A100-SXM4-40GB); T4 16 GB and L4 24 GB from NVIDIA's product pages.
-- ``mig``: which MIG geometry applies; see ``components.catalog.mig``.
+- ``mig``: which MIG geometry applies; see ``gpu_platform.catalog.mig``.
 """
 
 from __future__ import annotations

@@ -22,7 +22,7 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass
 
-from components.catalog.gpus import GPU_MODELS
+from gpu_platform.catalog.gpus import GPU_MODELS
 
 AWS_PRICE_LIST = "https://aws.amazon.com/ec2/pricing/on-demand/ (Linux, us-east-1)"
 PRICES_2026_11 = (
@@ -36,7 +36,7 @@ class InstanceType:
     """One EC2 GPU instance type: what a node of it brings to a pool."""
 
     name: str
-    gpu_model: str  # key of components.catalog.gpus.GPU_MODELS
+    gpu_model: str  # key of gpu_platform.catalog.gpus.GPU_MODELS
     gpu_count: int
     vcpus: int
     memory_gib: int

@@ -27,7 +27,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from components.catalog.gpus import GPU_MODELS, get_gpu_model
+from gpu_platform.catalog.gpus import GPU_MODELS, get_gpu_model
 
 
 @dataclass(frozen=True)

@@ -9,8 +9,8 @@ import pulumi
 import pulumi_kubernetes as k8s
 from pydantic import Field
 
-from components.config import ConfigIssue, ConfigModel
-from components.config.errors import issue
+from gpu_platform.config import ConfigIssue, ConfigModel
+from gpu_platform.config.errors import issue
 
 
 class ClusterConfig(ConfigModel):

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from pydantic import Field, StringConstraints
 
-from components.config.errors import PATTERN_HINTS
+from gpu_platform.config.errors import PATTERN_HINTS
 
 # A Kubernetes DNS-1123 label: names of pools, teams, datasets and networks become label values,
 # namespace names and resource-name suffixes, so they must satisfy the strictest of those rules.

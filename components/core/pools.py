@@ -14,11 +14,11 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from components.catalog.gpus import GPU_MODELS
-from components.config import ConfigIssue, ConfigModel
-from components.config.errors import issue
-from components.core.names import POOL_LABEL, ROLE_LABEL, NonNegativeInt, PositiveInt
-from components.gpu.sharing import GpuSharing, sharing_node_labels
+from gpu_platform.catalog.gpus import GPU_MODELS
+from gpu_platform.config import ConfigIssue, ConfigModel
+from gpu_platform.config.errors import issue
+from gpu_platform.core.names import POOL_LABEL, ROLE_LABEL, NonNegativeInt, PositiveInt
+from gpu_platform.gpu.sharing import GpuSharing, sharing_node_labels
 
 PoolRole = Literal["training", "inference", "interactive"]
 # Who installs the NVIDIA driver and container toolkit on the pool's nodes: the node image
@@ -58,7 +58,7 @@ class GpuPool(ConfigModel):
     max_size: PositiveInt = 1
     taints: list[Taint] = Field(default_factory=lambda: [Taint()])
     labels: dict[str, str] = Field(default_factory=dict)
-    # whole GPUs unless the pool asks for time-slicing or MIG (see components.gpu.sharing)
+    # whole GPUs unless the pool asks for time-slicing or MIG (see gpu_platform.gpu.sharing)
     sharing: GpuSharing = Field(default_factory=GpuSharing)
     driver: DriverOwner = "operator"
 

@@ -31,10 +31,10 @@ import pulumi
 import pulumi_kubernetes as k8s
 from pydantic import Field
 
-from components.config import ConfigModel
-from components.config.errors import PATTERN_HINTS
-from components.core.names import MANAGED_BY_LABELS, DnsLabel, child_name
-from components.k8s.objects import custom_resource
+from gpu_platform.config import ConfigModel
+from gpu_platform.config.errors import PATTERN_HINTS
+from gpu_platform.core.names import MANAGED_BY_LABELS, DnsLabel, child_name
+from gpu_platform.k8s.objects import custom_resource
 
 GPU_ALERTS_TYPE = "gpu-platform:gpu:GpuAlerts"
 RULE_NAME = "gpu-platform-alerts"

@@ -14,11 +14,11 @@ from typing import Any
 import pulumi
 from pydantic import Field
 
-from components.config import ConfigModel
-from components.core.names import DnsLabel
-from components.k8s.addon import operator_install
-from components.k8s.values import deep_merge
-from components.versions import KUBE_PROMETHEUS_STACK
+from gpu_platform.config import ConfigModel
+from gpu_platform.core.names import DnsLabel
+from gpu_platform.k8s.addon import operator_install
+from gpu_platform.k8s.values import deep_merge
+from gpu_platform.versions import KUBE_PROMETHEUS_STACK
 
 PROMETHEUS_STACK_TYPE = "gpu-platform:gpu:PrometheusStack"
 RELEASE_NAME = "kube-prometheus-stack"

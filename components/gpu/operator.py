@@ -20,10 +20,10 @@ import pulumi
 import pulumi_kubernetes as k8s
 from pydantic import Field
 
-from components.config import ConfigModel
-from components.core.names import MANAGED_BY_LABELS, DnsLabel, child_name
-from components.core.pools import GPU_TAINT_KEY, GpuPool, all_pool_tolerations
-from components.gpu.sharing import (
+from gpu_platform.config import ConfigModel
+from gpu_platform.core.names import MANAGED_BY_LABELS, DnsLabel, child_name
+from gpu_platform.core.pools import GPU_TAINT_KEY, GpuPool, all_pool_tolerations
+from gpu_platform.gpu.sharing import (
     DEFAULT_DEVICE_PLUGIN_CONFIG,
     MIG_DISABLED_CONFIG,
     MigLayout,
@@ -33,9 +33,9 @@ from components.gpu.sharing import (
     render_mig_parted_configmap_data,
     sharing_profile_name,
 )
-from components.k8s.addon import helm_release, namespace
-from components.k8s.values import deep_merge
-from components.versions import GPU_OPERATOR
+from gpu_platform.k8s.addon import helm_release, namespace
+from gpu_platform.k8s.values import deep_merge
+from gpu_platform.versions import GPU_OPERATOR
 
 GPU_OPERATOR_TYPE = "gpu-platform:gpu:GpuOperator"
 DEVICE_PLUGIN_CONFIGMAP = "device-plugin-configs"

@@ -31,9 +31,9 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import Field, StringConstraints, model_validator
 
-from components.catalog.mig import check_mig_layout
-from components.config.base import ConfigModel
-from components.config.errors import ConfigIssue, issue
+from gpu_platform.catalog.mig import check_mig_layout
+from gpu_platform.config.base import ConfigModel
+from gpu_platform.config.errors import ConfigIssue, issue
 
 DEVICE_PLUGIN_CONFIG_LABEL = "nvidia.com/device-plugin.config"
 MIG_CONFIG_LABEL = "nvidia.com/mig.config"

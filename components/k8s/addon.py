@@ -15,9 +15,9 @@ from typing import Any, Literal
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.core.names import MANAGED_BY_LABELS, child_name
-from components.k8s.crds import crd_handling
-from components.versions import ChartPin
+from gpu_platform.core.names import MANAGED_BY_LABELS, child_name
+from gpu_platform.k8s.crds import crd_handling
+from gpu_platform.versions import ChartPin
 
 PodSecurityLevel = Literal["privileged", "baseline", "restricted"]
 
@@ -66,7 +66,7 @@ def helm_release(
 ) -> k8s.helm.v3.Release:
     """A Helm release at the pinned chart version; it waits until its workloads are ready.
 
-    Releases whose CRDs would go with them are guarded (see ``components.k8s.crds``).
+    Releases whose CRDs would go with them are guarded (see ``gpu_platform.k8s.crds``).
     """
     oci = pin.repository.startswith("oci://")
     guard = pulumi.ResourceOptions(depends_on=list(depends_on))

@@ -40,6 +40,6 @@ def crd_handling(chart: str) -> CrdHandling:
         return CHART_CRDS[chart][0]
     except KeyError:
         raise KeyError(
-            f"chart {chart!r} has no entry in components.k8s.crds.CHART_CRDS: say how its CRDs "
+            f"chart {chart!r} has no entry in gpu_platform.k8s.crds.CHART_CRDS: say how its CRDs "
             "survive removal before installing it"
         ) from None

@@ -13,19 +13,19 @@ from dataclasses import dataclass
 
 import pulumi
 
-from components.config import ConfigError, ConfigIssue
-from components.config.errors import collect_issues
-from components.core.names import child_name
-from components.core.pools import GpuPool
-from components.network.config import (
+from gpu_platform.config import ConfigError, ConfigIssue
+from gpu_platform.config.errors import collect_issues
+from gpu_platform.core.names import child_name
+from gpu_platform.core.pools import GpuPool
+from gpu_platform.network.config import (
     CONFIG_KEY,
     ClusterCidrs,
     NcclSettings,
     NetworkConfig,
     rdma_reference_issues,
 )
-from components.network.networks import NetworkAttachments
-from components.network.operator import NetworkOperator
+from gpu_platform.network.networks import NetworkAttachments
+from gpu_platform.network.operator import NetworkOperator
 
 
 @dataclass

@@ -10,8 +10,8 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Iterable, Mapping
 
-from components.config import ConfigIssue
-from components.config.errors import issue
+from gpu_platform.config import ConfigIssue
+from gpu_platform.config.errors import issue
 
 IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 

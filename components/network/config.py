@@ -1,4 +1,4 @@
-"""``NetworkConfig``: the environment's ``network`` key (re-exported by ``components.network``)."""
+"""``NetworkConfig``: the environment's ``network`` key (re-exported by ``gpu_platform.network``)."""
 
 from __future__ import annotations
 
@@ -7,12 +7,12 @@ from typing import Literal
 
 from pydantic import Field
 
-from components.config import ConfigIssue, ConfigModel
-from components.config.errors import issue
-from components.core.names import DnsLabel
-from components.network.cidrs import cidr_format_issues, overlap_issues
-from components.network.networks import NetworkSpec
-from components.network.operator import NetworkOperatorConfig, RdmaResource, RdmaResourceName
+from gpu_platform.config import ConfigIssue, ConfigModel
+from gpu_platform.config.errors import issue
+from gpu_platform.core.names import DnsLabel
+from gpu_platform.network.cidrs import cidr_format_issues, overlap_issues
+from gpu_platform.network.networks import NetworkSpec
+from gpu_platform.network.operator import NetworkOperatorConfig, RdmaResource, RdmaResourceName
 
 # kubeadm's service CIDR default, and the pod CIDR most kubeadm CNIs (flannel, calico manifests)
 # default to. EKS differs (pods share the VPC CIDR, services 10.100.0.0/16 or 172.20.0.0/16):

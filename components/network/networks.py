@@ -17,11 +17,11 @@ import pulumi
 import pulumi_kubernetes as k8s
 from pydantic import Field
 
-from components.config import ConfigIssue, ConfigModel
-from components.config.errors import issue
-from components.core.names import MANAGED_BY_LABELS, DnsLabel, child_name
-from components.k8s.objects import custom_resource
-from components.network.cidrs import cidr_format_issues, within_issues
+from gpu_platform.config import ConfigIssue, ConfigModel
+from gpu_platform.config.errors import issue
+from gpu_platform.core.names import MANAGED_BY_LABELS, DnsLabel, child_name
+from gpu_platform.k8s.objects import custom_resource
+from gpu_platform.network.cidrs import cidr_format_issues, within_issues
 
 NETWORK_ATTACHMENTS_TYPE = "gpu-platform:network:NetworkAttachments"
 NAD_API_VERSION = "k8s.cni.cncf.io/v1"

@@ -27,14 +27,14 @@ import pulumi
 import pulumi_kubernetes as k8s
 from pydantic import Field, StringConstraints
 
-from components.config import ConfigIssue, ConfigModel
-from components.config.errors import PATTERN_HINTS, issue
-from components.core.names import MANAGED_BY_LABELS, DnsLabel, child_name
-from components.core.pools import GpuPool, all_pool_tolerations
-from components.k8s.addon import helm_release, operator_install
-from components.k8s.objects import custom_resource
-from components.k8s.values import deep_merge
-from components.versions import (
+from gpu_platform.config import ConfigIssue, ConfigModel
+from gpu_platform.config.errors import PATTERN_HINTS, issue
+from gpu_platform.core.names import MANAGED_BY_LABELS, DnsLabel, child_name
+from gpu_platform.core.pools import GpuPool, all_pool_tolerations
+from gpu_platform.k8s.addon import helm_release, operator_install
+from gpu_platform.k8s.objects import custom_resource
+from gpu_platform.k8s.values import deep_merge
+from gpu_platform.versions import (
     DOCA_DRIVER_IMAGE,
     DOCA_DRIVER_VERSION,
     NETWORK_OPERATOR,

@@ -13,9 +13,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from components.gpu.operator import GpuDirectRdma
-from components.network.config import NcclSettings, NetworkConfig
-from components.network.operator import MELLANOX_VENDOR, RDMA_RESOURCE_PREFIX, RdmaResource
+from gpu_platform.gpu.operator import GpuDirectRdma
+from gpu_platform.network.config import NcclSettings, NetworkConfig
+from gpu_platform.network.operator import MELLANOX_VENDOR, RDMA_RESOURCE_PREFIX, RdmaResource
 
 NETWORKS_ANNOTATION = "k8s.v1.cni.cncf.io/networks"
 EFA_RESOURCE = "vpc.amazonaws.com/efa"

@@ -36,7 +36,7 @@ class UnknownInvokeError(RuntimeError):
     def __init__(self, token: str):
         super().__init__(
             f"the offline plan has no mock for the invoke '{token}'; add an answer for it to "
-            "components.plan.capture.INVOKE_ANSWERS (or pass invokes= to the runner)"
+            "gpu_platform.plan.capture.INVOKE_ANSWERS (or pass invokes= to the runner)"
         )
         self.token = token
 

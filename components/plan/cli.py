@@ -17,12 +17,12 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from components.config import ConfigError
-from components.plan.capture import UnknownInvokeError
-from components.plan.diff import diff_plans, to_markdown
-from components.plan.render import print_summary, print_tree, write_plan
-from components.plan.runner import PlanSetupError, available_stacks, plan_stack
-from components.plan.snapshot import SNAPSHOT_PATH, write_snapshot
+from gpu_platform.config import ConfigError
+from gpu_platform.plan.capture import UnknownInvokeError
+from gpu_platform.plan.diff import diff_plans, to_markdown
+from gpu_platform.plan.render import print_summary, print_tree, write_plan
+from gpu_platform.plan.runner import PlanSetupError, available_stacks, plan_stack
+from gpu_platform.plan.snapshot import SNAPSHOT_PATH, write_snapshot
 
 
 def find_project_dir(start: Path) -> Path:

@@ -3,7 +3,7 @@
 Every ``aws:eks/nodeGroup:NodeGroup`` in a plan is a pool: its ``instanceTypes``,
 ``scalingConfig`` (minSize/maxSize) and ``capacityType`` are inputs, its name is the
 ``gpu-platform.io/pool`` label (the system pool carries ``gpu-platform.io/node-class``). Prices are
-on-demand Linux us-east-1 list prices: GPU types from ``components.catalog.instances`` (dated,
+on-demand Linux us-east-1 list prices: GPU types from ``gpu_platform.catalog.instances`` (dated,
 with sources), the general-purpose types system pools use from ``GENERAL_PURPOSE_PRICES`` below.
 Spot pools show the on-demand price as an upper bound: the spot price varies by hour and zone.
 A plan with no node groups (an existing cluster) has no cloud cost to report.
@@ -13,9 +13,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from components.catalog.instances import INSTANCE_TYPES
-from components.plan.capture import Registration
-from components.plan.model import Plan
+from gpu_platform.catalog.instances import INSTANCE_TYPES
+from gpu_platform.plan.capture import Registration
+from gpu_platform.plan.model import Plan
 
 NODE_GROUP_TYPE = "aws:eks/nodeGroup:NodeGroup"
 POOL_LABEL = "gpu-platform.io/pool"

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from types import SimpleNamespace
 from typing import Any
 
-from components.plan.snapshot import alias_urns
+from gpu_platform.plan.snapshot import alias_urns
 
 # Input paths whose change replaces the resource (pulumi-aws "forces new resource" docs).
 REPLACING_INPUTS: dict[str, tuple[str, ...]] = {

@@ -21,8 +21,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from components.plan.capture import Registration
-from components.plan.model import HELM_RELEASE_TYPE, Plan
+from gpu_platform.plan.capture import Registration
+from gpu_platform.plan.model import HELM_RELEASE_TYPE, Plan
 
 _EKS_DOCS = "https://docs.aws.amazon.com/eks/latest/userguide/create-cluster.html"
 _API_CALL = "one synchronous API call; seconds in practice"

@@ -6,10 +6,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from components.plan.capture import SECRET, Registration
+from gpu_platform.plan.capture import SECRET, Registration
 
 if TYPE_CHECKING:
-    from components.plan.capture import CapturingMonitor
+    from gpu_platform.plan.capture import CapturingMonitor
 
 HELM_RELEASE_TYPE = "kubernetes:helm.sh/v3:Release"
 # Kubernetes resource types that are not objects the stack declares directly.

@@ -9,10 +9,10 @@ from typing import TextIO
 
 import yaml
 
-from components.plan.capture import Registration
-from components.plan.cost import environment_cost, format_cost_table
-from components.plan.graph import critical_path, format_critical_path
-from components.plan.model import (
+from gpu_platform.plan.capture import Registration
+from gpu_platform.plan.cost import environment_cost, format_cost_table
+from gpu_platform.plan.graph import critical_path, format_critical_path
+from gpu_platform.plan.model import (
     Plan,
     helm_release_manifest,
     is_kubernetes_object,

@@ -24,8 +24,8 @@ from pulumi.runtime.mocks import MockEngine, MockSettings
 from pulumi.runtime.stack import run_in_stack
 from pulumi.runtime.sync_await import _sync_await
 
-from components.plan.capture import CapturingMonitor, InvokeAnswer, PlanMocks
-from components.plan.model import Plan
+from gpu_platform.plan.capture import CapturingMonitor, InvokeAnswer, PlanMocks
+from gpu_platform.plan.model import Plan
 
 SECRET_PLACEHOLDER = "offline-plan-secret"
 

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from components.k8s.crds import crd_handling
-from components.plan.capture import Registration
-from components.plan.model import HELM_RELEASE_TYPE, Plan
-from components.testing.conformance import BUILTIN_API_GROUPS
+from gpu_platform.k8s.crds import crd_handling
+from gpu_platform.plan.capture import Registration
+from gpu_platform.plan.model import HELM_RELEASE_TYPE, Plan
+from gpu_platform.testing.conformance import BUILTIN_API_GROUPS
 
 
 @dataclass(frozen=True)
@@ -81,14 +81,14 @@ STATELESS: frozenset[str] = frozenset({
     "kubernetes:networking.k8s.io/v1:NetworkPolicy",
     "kubernetes:scheduling.k8s.io/v1:PriorityClass",
     "kubernetes:storage.k8s.io/v1:StorageClass",
-    # Helm releases are checked by their chart's CRD handling (components.k8s.crds)
+    # Helm releases are checked by their chart's CRD handling (gpu_platform.k8s.crds)
     HELM_RELEASE_TYPE,
 })
 
 
 def is_custom_resource(type_: str) -> bool:
     """RayCluster, InferenceService and the like: desired state this program re-creates; what
-    must survive is their CRDs (see ``components.k8s.crds``)."""
+    must survive is their CRDs (see ``gpu_platform.k8s.crds``)."""
     package, _, rest = type_.partition(":")
     group_version = rest.rpartition(":")[0]
     group = group_version.rpartition("/")[0]
@@ -116,7 +116,7 @@ def guard_problems(plan: Plan) -> list[str]:
             continue  # components hold nothing themselves
         known = resource.type in STATEFUL or resource.type in STATELESS
         if not known and not is_custom_resource(resource.type):
-            problems.append(f"{resource.type}: not classified in components.plan.safety")
+            problems.append(f"{resource.type}: not classified in gpu_platform.plan.safety")
             continue
         guard = required_guard(resource)
         if guard is None:

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from components.plan.capture import ROOT_STACK_TYPE, Registration
-from components.plan.model import Plan
+from gpu_platform.plan.capture import ROOT_STACK_TYPE, Registration
+from gpu_platform.plan.model import Plan
 
 SNAPSHOT_PATH = Path("tests") / "snapshots" / "urns.json"
 REFRESH_COMMAND = "gpu-platform snapshot"

@@ -13,24 +13,24 @@ from typing import Any
 import pulumi
 from pydantic import Field
 
-from components.config import ConfigError, ConfigIssue, ConfigModel
-from components.config.errors import collect_issues, issue
-from components.core.names import DnsLabel, child_name
-from components.core.pools import GpuPool, pool_scheduling
-from components.k8s.addon import namespace
-from components.serving.inference_service import InferenceService, InferenceServiceSpec
-from components.serving.knative import Knative
-from components.serving.kserve import (
+from gpu_platform.config import ConfigError, ConfigIssue, ConfigModel
+from gpu_platform.config.errors import collect_issues, issue
+from gpu_platform.core.names import DnsLabel, child_name
+from gpu_platform.core.pools import GpuPool, pool_scheduling
+from gpu_platform.k8s.addon import namespace
+from gpu_platform.serving.inference_service import InferenceService, InferenceServiceSpec
+from gpu_platform.serving.knative import Knative
+from gpu_platform.serving.kserve import (
     CertManagerConfig,
     DeploymentMode,
     KServe,
     KServeArgs,
     KServeConfig,
 )
-from components.serving.model_store import AwsServingConfig, ModelStore
-from components.serving.runtimes import Runtimes, RuntimesConfig
-from components.storage import StorageConfig
-from components.workloads import mount_issues
+from gpu_platform.serving.model_store import AwsServingConfig, ModelStore
+from gpu_platform.serving.runtimes import Runtimes, RuntimesConfig
+from gpu_platform.storage import StorageConfig
+from gpu_platform.workloads import mount_issues
 
 SERVING_TYPE = "gpu-platform:serving:Serving"
 

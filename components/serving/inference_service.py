@@ -27,20 +27,20 @@ from typing import Any, Literal
 import pulumi
 from pydantic import Field
 
-from components.config import ConfigIssue, ConfigModel
-from components.config.errors import issue
-from components.core.names import MANAGED_BY_LABELS, DnsLabel, NonNegativeInt, PositiveInt, child_name
-from components.core.pools import GPU_RESOURCE, Scheduling
-from components.k8s.objects import custom_resource
-from components.serving.kserve import KSERVE_MODE_NAMES, DeploymentMode
-from components.serving.runtimes import (
+from gpu_platform.config import ConfigIssue, ConfigModel
+from gpu_platform.config.errors import issue
+from gpu_platform.core.names import MANAGED_BY_LABELS, DnsLabel, NonNegativeInt, PositiveInt, child_name
+from gpu_platform.core.pools import GPU_RESOURCE, Scheduling
+from gpu_platform.k8s.objects import custom_resource
+from gpu_platform.serving.kserve import KSERVE_MODE_NAMES, DeploymentMode
+from gpu_platform.serving.runtimes import (
     VLLM_DEFAULT_CPU,
     VLLM_DEFAULT_MEMORY,
     VLLM_PORT,
     VLLM_RUNTIME_NAME,
 )
-from components.storage import StorageConfig
-from components.workloads import MountSpec, render_mounts
+from gpu_platform.storage import StorageConfig
+from gpu_platform.workloads import MountSpec, render_mounts
 
 INFERENCE_SERVICE_TYPE = "gpu-platform:serving:InferenceService"
 STORAGE_URI_PATTERN = r"^(s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/.*)?|pvc://[a-z0-9][-a-z0-9.]*(/.*)?)$"

@@ -43,8 +43,8 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.core.names import child_name
-from components.versions import KNATIVE_KOURIER_VERSION, KNATIVE_SERVING_VERSION
+from gpu_platform.core.names import child_name
+from gpu_platform.versions import KNATIVE_KOURIER_VERSION, KNATIVE_SERVING_VERSION
 
 KNATIVE_TYPE = "gpu-platform:serving:Knative"
 # Set by the release manifests (their own Namespace objects); not configurable.

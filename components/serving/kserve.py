@@ -7,7 +7,7 @@
   server garbage-collecting every InferenceService.
 - ``RawDeployment`` runs the controller in ``Standard`` mode (KServe v0.16+ name: plain
   Deployments + HPA, no Knative or Istio). ``Serverless`` runs it in ``Knative`` mode behind
-  Kourier (``components.serving.knative``, installed first and passed as ``depends_on``): Istio's
+  Kourier (``gpu_platform.serving.knative``, installed first and passed as ``depends_on``): Istio's
   top-level VirtualService is switched off (``disableIstioVirtualHost``), Knative Routes are the
   ingress, and the gateway domain is the one Knative's ``config-domain`` is patched with.
 """
@@ -20,11 +20,11 @@ from typing import Any, Literal
 import pulumi
 from pydantic import Field
 
-from components.config import ConfigModel
-from components.core.names import DnsLabel, child_name
-from components.k8s.addon import helm_release, namespace
-from components.k8s.values import deep_merge
-from components.versions import CERT_MANAGER, KSERVE_CRD, KSERVE_RESOURCES
+from gpu_platform.config import ConfigModel
+from gpu_platform.core.names import DnsLabel, child_name
+from gpu_platform.k8s.addon import helm_release, namespace
+from gpu_platform.k8s.values import deep_merge
+from gpu_platform.versions import CERT_MANAGER, KSERVE_CRD, KSERVE_RESOURCES
 
 KSERVE_TYPE = "gpu-platform:serving:KServe"
 

@@ -16,10 +16,10 @@ import pulumi
 import pulumi_kubernetes as k8s
 from pydantic import Field
 
-from components.aws.s3 import private_bucket
-from components.aws.workload_identity import ROLE_ARN_ANNOTATION, workload_role
-from components.config import ConfigModel
-from components.core.names import MANAGED_BY_LABELS, DnsLabel, child_name
+from gpu_platform.aws.s3 import private_bucket
+from gpu_platform.aws.workload_identity import ROLE_ARN_ANNOTATION, workload_role
+from gpu_platform.config import ConfigModel
+from gpu_platform.core.names import MANAGED_BY_LABELS, DnsLabel, child_name
 
 MODEL_STORE_TYPE = "gpu-platform:serving:ModelStore"
 S3_REGION_ANNOTATION = "serving.kserve.io/s3-region"  # read by KServe's S3 credential builder

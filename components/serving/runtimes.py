@@ -19,12 +19,12 @@ from typing import Any
 import pulumi
 from pydantic import Field
 
-from components.config import ConfigModel
-from components.core.names import MANAGED_BY_LABELS, child_name
-from components.k8s.addon import helm_release
-from components.k8s.objects import custom_resource
-from components.k8s.values import deep_merge
-from components.versions import KSERVE_RUNTIME_CONFIGS, VLLM_IMAGE
+from gpu_platform.config import ConfigModel
+from gpu_platform.core.names import MANAGED_BY_LABELS, child_name
+from gpu_platform.k8s.addon import helm_release
+from gpu_platform.k8s.objects import custom_resource
+from gpu_platform.k8s.values import deep_merge
+from gpu_platform.versions import KSERVE_RUNTIME_CONFIGS, VLLM_IMAGE
 
 RUNTIMES_TYPE = "gpu-platform:serving:Runtimes"
 VLLM_RUNTIME_NAME = "gpu-platform-vllm"

@@ -13,10 +13,10 @@ from dataclasses import dataclass
 import pulumi
 from pydantic import Field
 
-from components.config import ConfigError, ConfigIssue, ConfigModel
-from components.config.errors import issue
-from components.core.pools import GpuPool
-from components.storage.fluid import (
+from gpu_platform.config import ConfigError, ConfigIssue, ConfigModel
+from gpu_platform.config.errors import issue
+from gpu_platform.core.pools import GpuPool
+from gpu_platform.storage.fluid import (
     Fluid,
     FluidConfig,
     FluidDataset,
@@ -24,8 +24,8 @@ from components.storage.fluid import (
     pool_issues,
     source_parts,
 )
-from components.storage.juicefs import FileSystem, JuiceFs, JuiceFsConfig, Volume, identity_issues
-from components.storage.mounts import known_storage, volume_for
+from gpu_platform.storage.juicefs import FileSystem, JuiceFs, JuiceFsConfig, Volume, identity_issues
+from gpu_platform.storage.mounts import known_storage, volume_for
 
 
 class StorageConfig(ConfigModel):

@@ -16,9 +16,9 @@ import pulumi
 import pulumi_aws as aws
 from pydantic import Field, SecretStr
 
-from components.aws.s3 import private_bucket
-from components.config import ConfigModel
-from components.core.names import child_name
+from gpu_platform.aws.s3 import private_bucket
+from gpu_platform.config import ConfigModel
+from gpu_platform.core.names import child_name
 
 REDIS_PORT = 6379
 POSTGRES_PORT = 5432
@@ -70,7 +70,7 @@ def create_bucket(
     name: str, bucket_name: str | None, tags: dict[str, str], parent: pulumi.Resource,
     region: str | None = None,
 ) -> tuple[aws.s3.Bucket, list[pulumi.Resource]]:
-    """The file system's chunk store: the library's private bucket (components.aws.s3)."""
+    """The file system's chunk store: the library's private bucket (gpu_platform.aws.s3)."""
     store = private_bucket(name, parent, bucket_name=bucket_name, tags=tags, region=region)
     return store.bucket, store.resources
 

@@ -4,7 +4,7 @@ A Dataset names where data lives (``s3://``, ``juicefs://<file system>`` or ``pv
 runtime (JuiceFSRuntime or AlluxioRuntime) runs cache workers with a tiered cache (memory, then
 SSD). Fluid places the workers by the Dataset's ``nodeAffinity`` and ``tolerations`` (runtimes
 have a worker nodeSelector but no tolerations), so both come from the reading GPU pool. Fluid
-then creates a PVC with the dataset's name, which pods mount (see ``components.storage.mounts``).
+then creates a PVC with the dataset's name, which pods mount (see ``gpu_platform.storage.mounts``).
 """
 
 from __future__ import annotations
@@ -17,14 +17,14 @@ import pulumi
 import pulumi_kubernetes as k8s
 from pydantic import Field
 
-from components.config import ConfigIssue, ConfigModel
-from components.config.errors import issue
-from components.core.names import MANAGED_BY_LABELS, POOL_LABEL, DnsLabel, PositiveInt, child_name
-from components.core.pools import GpuPool, pool_scheduling
-from components.k8s.addon import PodSecurityLevel, namespace, operator_install
-from components.k8s.objects import custom_resource
-from components.k8s.values import deep_merge
-from components.versions import FLUID
+from gpu_platform.config import ConfigIssue, ConfigModel
+from gpu_platform.config.errors import issue
+from gpu_platform.core.names import MANAGED_BY_LABELS, POOL_LABEL, DnsLabel, PositiveInt, child_name
+from gpu_platform.core.pools import GpuPool, pool_scheduling
+from gpu_platform.k8s.addon import PodSecurityLevel, namespace, operator_install
+from gpu_platform.k8s.objects import custom_resource
+from gpu_platform.k8s.values import deep_merge
+from gpu_platform.versions import FLUID
 
 FLUID_TYPE = "gpu-platform:storage:Fluid"
 API_VERSION = "data.fluid.io/v1alpha1"

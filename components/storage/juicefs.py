@@ -15,15 +15,15 @@ import pulumi
 import pulumi_kubernetes as k8s
 from pydantic import Field, SecretStr
 
-from components.aws.workload_identity import ROLE_ARN_ANNOTATION, workload_role
-from components.config import ConfigError, ConfigIssue, ConfigModel
-from components.config.errors import PATTERN_HINTS, issue
-from components.core.names import MANAGED_BY_LABELS, DnsLabel, PositiveInt, child_name
-from components.core.pools import all_pool_tolerations
-from components.k8s.addon import PodSecurityLevel, helm_release, namespace
-from components.k8s.values import deep_merge
-from components.storage.backends import MetadataEngine, create_bucket, create_postgres, create_redis
-from components.versions import JUICEFS_CSI_DRIVER
+from gpu_platform.aws.workload_identity import ROLE_ARN_ANNOTATION, workload_role
+from gpu_platform.config import ConfigError, ConfigIssue, ConfigModel
+from gpu_platform.config.errors import PATTERN_HINTS, issue
+from gpu_platform.core.names import MANAGED_BY_LABELS, DnsLabel, PositiveInt, child_name
+from gpu_platform.core.pools import all_pool_tolerations
+from gpu_platform.k8s.addon import PodSecurityLevel, helm_release, namespace
+from gpu_platform.k8s.values import deep_merge
+from gpu_platform.storage.backends import MetadataEngine, create_bucket, create_postgres, create_redis
+from gpu_platform.versions import JUICEFS_CSI_DRIVER
 
 JUICEFS_TYPE = "gpu-platform:storage:JuiceFs"
 PROVISIONER = "csi.juicefs.com"

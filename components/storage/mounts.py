@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from components.storage import StorageConfig
+    from gpu_platform.storage import StorageConfig
 
 DEFAULT_MOUNT_ROOT = "/mnt"
 

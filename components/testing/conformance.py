@@ -67,7 +67,7 @@ import yaml
 from jsonschema.exceptions import ValidationError
 from referencing import Registry, Resource
 
-from components.versions import KUBERNETES_MINORS
+from gpu_platform.versions import KUBERNETES_MINORS
 
 __all__ = [
     "BUILTIN_API_GROUPS",

@@ -1,6 +1,6 @@
 """pytest fixtures for testing components and whole environments offline.
 
-Enable them in a ``conftest.py`` with ``pytest_plugins = ["components.testing.fixtures"]``.
+Enable them in a ``conftest.py`` with ``pytest_plugins = ["gpu_platform.testing.fixtures"]``.
 
 - ``run_component(fn)`` runs ``fn`` (which declares resources) under the mock runtime in a fresh
   root stack and returns the captured ``Plan``.
@@ -20,8 +20,8 @@ from typing import Any
 
 import pytest
 
-from components.plan.model import Plan
-from components.plan.runner import StackConfig, plan_stack, run_program
+from gpu_platform.plan.model import Plan
+from gpu_platform.plan.runner import StackConfig, plan_stack, run_program
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 ENVIRONMENTS = ("dev", "staging", "prod", "onprem")
@@ -67,7 +67,7 @@ def plan_env() -> Callable[..., Plan]:
 
 @pytest.fixture(scope="session")
 def conformance():
-    from components.testing.conformance import Conformance, upstream_root
+    from gpu_platform.testing.conformance import Conformance, upstream_root
 
     root = upstream_root()
     if root is None:

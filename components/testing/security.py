@@ -21,7 +21,7 @@ from typing import Any
 
 import yaml
 
-from components.serving.runtimes import VLLM_RUNTIME_NAME
+from gpu_platform.serving.runtimes import VLLM_RUNTIME_NAME
 
 
 @dataclass(frozen=True)

@@ -15,28 +15,28 @@ from typing import Literal
 import pulumi
 from pydantic import Field
 
-from components.config import ConfigError, ConfigIssue, ConfigModel
-from components.config.errors import issue
-from components.core.names import DnsLabel, child_name
-from components.core.pools import GpuPool
-from components.training.kubeflow import Kubeflow, KubeflowConfig, kubeflow_prerequisite_issues
-from components.training.kuberay import KubeRayConfig, KubeRayOperator
-from components.training.kueue import Kueue, KueueConfig
-from components.training.raycluster import (
+from gpu_platform.config import ConfigError, ConfigIssue, ConfigModel
+from gpu_platform.config.errors import issue
+from gpu_platform.core.names import DnsLabel, child_name
+from gpu_platform.core.pools import GpuPool
+from gpu_platform.training.kubeflow import Kubeflow, KubeflowConfig, kubeflow_prerequisite_issues
+from gpu_platform.training.kuberay import KubeRayConfig, KubeRayOperator
+from gpu_platform.training.kueue import Kueue, KueueConfig
+from gpu_platform.training.raycluster import (
     RayCluster,
     RayClusterSpec,
     raycluster_pool_issues,
     raycluster_workload_issues,
 )
-from components.training.teams import (
+from gpu_platform.training.teams import (
     DEFAULT_PRIORITY_CLASSES,
     PriorityClassConfig,
     TeamConfig,
     Teams,
     team_pool_issues,
 )
-from components.training.volcano import Volcano, VolcanoConfig, volcano_team_issues
-from components.workloads import MountSpec, WorkloadContext
+from gpu_platform.training.volcano import Volcano, VolcanoConfig, volcano_team_issues
+from gpu_platform.workloads import MountSpec, WorkloadContext
 
 QueueSystem = Literal["kueue", "volcano"]
 

@@ -19,7 +19,7 @@ The kustomize manifests fix their namespaces (``kubeflow``, ``notebook-controlle
 component creates those first with a Pod Security label. The manifests' own Namespace objects
 then apply onto the existing namespace (server-side apply) and set no Pod Security label.
 
-CRD survival: the trainer release is a guarded release (``components.k8s.crds``: protect and
+CRD survival: the trainer release is a guarded release (``gpu_platform.k8s.crds``: protect and
 retain_on_delete). A kustomize ``Directory`` is a remote component whose children (CRDs
 included) the provider registers; ``retain_on_delete`` on it is not passed to them
 (pulumi-kubernetes#3065, won't fix), while ``protect`` is: the Construct call carries it for the
@@ -38,13 +38,13 @@ import pulumi
 import pulumi_kubernetes as k8s
 from pydantic import Field
 
-from components.config import ConfigError, ConfigIssue, ConfigModel
-from components.config.errors import issue
-from components.core.names import MANAGED_BY_LABELS, DnsLabel, child_name
-from components.k8s.addon import PodSecurityLevel, helm_release, namespace
-from components.k8s.objects import custom_resource
-from components.k8s.values import deep_merge
-from components.versions import (
+from gpu_platform.config import ConfigError, ConfigIssue, ConfigModel
+from gpu_platform.config.errors import issue
+from gpu_platform.core.names import MANAGED_BY_LABELS, DnsLabel, child_name
+from gpu_platform.k8s.addon import PodSecurityLevel, helm_release, namespace
+from gpu_platform.k8s.objects import custom_resource
+from gpu_platform.k8s.values import deep_merge
+from gpu_platform.versions import (
     KATIB_REF,
     KUBEFLOW_NOTEBOOKS_REF,
     KUBEFLOW_PIPELINES_REF,
@@ -175,7 +175,7 @@ def kubeflow_prerequisite_issues(
 def trainer_values(config: TrainerConfig) -> dict[str, Any]:
     """Helm values for kubeflow-trainer (every key exists in its values.yaml)."""
     values = {
-        # CRDs as chart templates: the release is guarded so they outlive it (components.k8s.crds)
+        # CRDs as chart templates: the release is guarded so they outlive it (gpu_platform.k8s.crds)
         "crds": {"enabled": True},
         "jobset": {"install": config.install_jobset},
         # no runtime-installer hook Job (it fetches kubectl from the internet); see torch_runtime()

@@ -12,12 +12,12 @@ from typing import Any, Literal
 import pulumi
 from pydantic import Field
 
-from components.config import ConfigModel
-from components.core.names import DnsLabel, PositiveInt
-from components.k8s.addon import PodSecurityLevel, operator_install
-from components.k8s.values import deep_merge
-from components.training.quantity import Quantity
-from components.versions import KUBERAY_OPERATOR
+from gpu_platform.config import ConfigModel
+from gpu_platform.core.names import DnsLabel, PositiveInt
+from gpu_platform.k8s.addon import PodSecurityLevel, operator_install
+from gpu_platform.k8s.values import deep_merge
+from gpu_platform.training.quantity import Quantity
+from gpu_platform.versions import KUBERAY_OPERATOR
 
 KUBERAY_TYPE = "gpu-platform:training:KubeRayOperator"
 BatchScheduler = Literal["volcano"]

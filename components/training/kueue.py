@@ -17,16 +17,16 @@ import pulumi_kubernetes as k8s
 import yaml
 from pydantic import Field
 
-from components.config import ConfigModel
-from components.core.names import MANAGED_BY_LABELS, POOL_LABEL, DnsLabel, child_name
-from components.core.pools import GPU_RESOURCE, GpuPool, pool_scheduling
-from components.k8s.addon import PodSecurityLevel, operator_install
-from components.k8s.objects import custom_resource
-from components.k8s.values import deep_merge
-from components.network.operator import RDMA_RESOURCE_PREFIX
-from components.network.workload import EFA_RESOURCE
-from components.training.teams import TeamConfig
-from components.versions import KUEUE
+from gpu_platform.config import ConfigModel
+from gpu_platform.core.names import MANAGED_BY_LABELS, POOL_LABEL, DnsLabel, child_name
+from gpu_platform.core.pools import GPU_RESOURCE, GpuPool, pool_scheduling
+from gpu_platform.k8s.addon import PodSecurityLevel, operator_install
+from gpu_platform.k8s.objects import custom_resource
+from gpu_platform.k8s.values import deep_merge
+from gpu_platform.network.operator import RDMA_RESOURCE_PREFIX
+from gpu_platform.network.workload import EFA_RESOURCE
+from gpu_platform.training.teams import TeamConfig
+from gpu_platform.versions import KUEUE
 
 KUEUE_TYPE = "gpu-platform:training:Kueue"
 KUEUE_API = "kueue.x-k8s.io/v1beta1"

@@ -8,7 +8,7 @@ from typing import Annotated
 
 from pydantic import StringConstraints
 
-from components.config.errors import PATTERN_HINTS
+from gpu_platform.config.errors import PATTERN_HINTS
 
 QUANTITY_PATTERN = r"^([0-9]+(\.[0-9]+)?)(m|k|M|G|T|P|Ki|Mi|Gi|Ti|Pi)?$"
 PATTERN_HINTS[QUANTITY_PATTERN] = (

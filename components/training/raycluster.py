@@ -23,16 +23,16 @@ from typing import Any, Literal
 import pulumi
 from pydantic import Field
 
-from components.config import ConfigIssue, ConfigModel
-from components.config.errors import issue
-from components.core.names import MANAGED_BY_LABELS, DnsLabel, NonNegativeInt, child_name
-from components.core.pools import GPU_RESOURCE, GpuPool, pool_scheduling
-from components.k8s.objects import custom_resource
-from components.network.workload import WorkloadNetworking, efa_networking, rdma_networking
-from components.training.quantity import Quantity, parse_quantity
-from components.training.volcano import volcano_raycluster_labels
-from components.versions import RAY_VERSION
-from components.workloads import SHM_PATH, MountSpec, WorkloadContext, mount_issues, render_mounts
+from gpu_platform.config import ConfigIssue, ConfigModel
+from gpu_platform.config.errors import issue
+from gpu_platform.core.names import MANAGED_BY_LABELS, DnsLabel, NonNegativeInt, child_name
+from gpu_platform.core.pools import GPU_RESOURCE, GpuPool, pool_scheduling
+from gpu_platform.k8s.objects import custom_resource
+from gpu_platform.network.workload import WorkloadNetworking, efa_networking, rdma_networking
+from gpu_platform.training.quantity import Quantity, parse_quantity
+from gpu_platform.training.volcano import volcano_raycluster_labels
+from gpu_platform.versions import RAY_VERSION
+from gpu_platform.workloads import SHM_PATH, MountSpec, WorkloadContext, mount_issues, render_mounts
 
 RAYCLUSTER_TYPE = "gpu-platform:training:RayCluster"
 RAY_REPOSITORY = "rayproject/ray"

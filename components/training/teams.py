@@ -17,12 +17,12 @@ import pulumi
 import pulumi_kubernetes as k8s
 from pydantic import Field
 
-from components.config import ConfigIssue, ConfigModel
-from components.config.errors import issue
-from components.core.names import MANAGED_BY_LABELS, DnsLabel, NonNegativeInt, child_name
-from components.core.pools import GPU_RESOURCE, GpuPool
-from components.k8s.addon import namespace
-from components.training.quantity import Quantity, parse_quantity
+from gpu_platform.config import ConfigIssue, ConfigModel
+from gpu_platform.config.errors import issue
+from gpu_platform.core.names import MANAGED_BY_LABELS, DnsLabel, NonNegativeInt, child_name
+from gpu_platform.core.pools import GPU_RESOURCE, GpuPool
+from gpu_platform.k8s.addon import namespace
+from gpu_platform.training.quantity import Quantity, parse_quantity
 
 TEAMS_TYPE = "gpu-platform:training:Teams"
 NAME_LABEL = "kubernetes.io/metadata.name"

@@ -18,15 +18,15 @@ import pulumi_kubernetes as k8s
 import yaml
 from pydantic import Field
 
-from components.config import ConfigIssue, ConfigModel
-from components.config.errors import issue
-from components.core.names import MANAGED_BY_LABELS, DnsLabel, PositiveInt, child_name
-from components.core.pools import GPU_RESOURCE
-from components.k8s.addon import operator_install
-from components.k8s.objects import custom_resource
-from components.k8s.values import deep_merge
-from components.training.teams import TeamConfig
-from components.versions import VOLCANO
+from gpu_platform.config import ConfigIssue, ConfigModel
+from gpu_platform.config.errors import issue
+from gpu_platform.core.names import MANAGED_BY_LABELS, DnsLabel, PositiveInt, child_name
+from gpu_platform.core.pools import GPU_RESOURCE
+from gpu_platform.k8s.addon import operator_install
+from gpu_platform.k8s.objects import custom_resource
+from gpu_platform.k8s.values import deep_merge
+from gpu_platform.training.teams import TeamConfig
+from gpu_platform.versions import VOLCANO
 
 VOLCANO_TYPE = "gpu-platform:training:Volcano"
 VOLCANO_API = "scheduling.volcano.sh/v1beta1"
