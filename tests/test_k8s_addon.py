@@ -87,3 +87,18 @@ def test_operator_install_is_a_labelled_namespace_then_the_pinned_chart_in_it(ru
     assert (release.inputs["namespace"], release.inputs["version"]) == ("kueue-system", "0.19.2")
     assert release.dependencies == [ns.urn]
     assert ns.parent == release.parent == plan.one("test:index:Parent", "op").urn
+
+
+def test_operator_install_into_an_existing_namespace_creates_none(run_component):
+    from gpu_platform.k8s.addon import operator_install
+
+    class Parent(pulumi.ComponentResource):
+        def __init__(self):
+            super().__init__("test:index:Parent", "op")
+            operator_install("op", KUEUE, parent=self, release_name="kueue", namespace_name="shared-ops",
+                             pod_security="baseline", values={}, create_namespace=False)
+
+    plan = run_component(Parent)
+    assert plan.find("kubernetes:core/v1:Namespace") == []
+    release = plan.one("kubernetes:helm.sh/v3:Release", "op-chart")
+    assert (release.inputs["namespace"], release.dependencies) == ("shared-ops", [])

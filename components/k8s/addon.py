@@ -89,8 +89,17 @@ def helm_release(
 
 @dataclass(frozen=True)
 class OperatorInstall:
-    namespace: k8s.core.v1.Namespace
+    namespace: k8s.core.v1.Namespace | None  # None: installed into an existing namespace
     release: k8s.helm.v3.Release
+
+    @property
+    def namespace_name(self) -> pulumi.Output[str]:
+        """The namespace the release runs in (from the release, so it resolves after it)."""
+        return self.release.namespace  # type: ignore[return-value]
+
+    @property
+    def release_name(self) -> pulumi.Output[str]:
+        return self.release.name  # type: ignore[return-value]
 
 
 def operator_install(
@@ -103,11 +112,15 @@ def operator_install(
     pod_security: PodSecurityLevel,
     values: Mapping[str, Any],
     depends_on: Sequence[pulumi.Resource] = (),
+    create_namespace: bool = True,
 ) -> OperatorInstall:
     """The addon shape: ``<name>-ns`` (Pod Security labelled) and ``<name>-chart`` installed
-    into it at the pinned version, after the namespace and ``depends_on``."""
+    into it at the pinned version, after the namespace and ``depends_on``.
+
+    ``create_namespace=False`` installs into an existing namespace (one a platform team
+    manages, with its own Pod Security labels): no ``<name>-ns`` is created or deleted."""
     child = pulumi.ResourceOptions(parent=parent)
-    ns = namespace(child_name(name, "ns"), namespace_name, pod_security, child)
+    ns = namespace(child_name(name, "ns"), namespace_name, pod_security, child) if create_namespace else None
     release = helm_release(
         child_name(name, "chart"),
         pin,
@@ -115,6 +128,6 @@ def operator_install(
         namespace=namespace_name,
         values=values,
         opts=child,
-        depends_on=[ns, *depends_on],
+        depends_on=[*([ns] if ns is not None else []), *depends_on],
     )
     return OperatorInstall(ns, release)

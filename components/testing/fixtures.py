@@ -20,6 +20,8 @@ from typing import Any
 
 import pytest
 
+from gpu_platform.config import ConfigError
+from gpu_platform.plan.capture import CapturingMonitor, PlanMocks
 from gpu_platform.plan.model import Plan
 from gpu_platform.plan.runner import StackConfig, plan_stack, run_program
 
@@ -43,6 +45,23 @@ def run_component() -> Callable[..., Plan]:
         return run_program(fn, project="gpu-platform", stack=stack, config=config)
 
     return run
+
+
+def refusal(build: Callable[[], Any], *, project: str = "project") -> ConfigError:
+    """Run ``build`` (which constructs a component with bad args) under mocks; assert it raises
+    ``ConfigError`` before any resource is registered, and return the error for its message."""
+    monitor = CapturingMonitor(PlanMocks())
+    with pytest.raises(ConfigError) as caught:
+        run_program(build, project=project, stack="refusal", monitor=monitor)
+    registered = sorted(monitor.registrations)
+    assert registered == [], f"registered before the error: {registered}"
+    return caught.value
+
+
+@pytest.fixture
+def refused() -> Callable[..., ConfigError]:
+    """``refused(lambda: X("x", bad_args))``: the ConfigError, with nothing registered first."""
+    return refusal
 
 
 _ENV_CACHE: dict[str, Plan] = {}
