@@ -1,0 +1,37 @@
+"""child_options: a component's children wait for what the component was told to wait for."""
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from gpu_platform.core.component import child_options, depends_on_of
+
+
+def test_depends_on_of_normalises_one_resource_a_list_and_none(run_component):
+    def program():
+        ns = k8s.core.v1.Namespace("a")
+        assert depends_on_of(None) == [] and depends_on_of(pulumi.ResourceOptions()) == []
+        assert depends_on_of(pulumi.ResourceOptions(depends_on=ns)) == [ns]
+        assert depends_on_of(pulumi.ResourceOptions(depends_on=[ns])) == [ns]
+
+    run_component(program)
+
+
+def test_children_wait_for_the_components_depends_on(run_component):
+    class Box(pulumi.ComponentResource):
+        def __init__(self, name, opts=None):
+            super().__init__("test:index:Box", name, None, opts)
+            first = k8s.core.v1.Namespace(f"{name}-first", opts=child_options(self, opts))
+            k8s.core.v1.Namespace(f"{name}-second", opts=child_options(self, opts, depends_on=[first]))
+            self.register_outputs({})
+
+    def program():
+        before = k8s.core.v1.Namespace("before")
+        Box("box", pulumi.ResourceOptions(depends_on=[before]))
+
+    plan = run_component(program)
+    before = plan.one("kubernetes:core/v1:Namespace", "before").urn
+    first = plan.one("kubernetes:core/v1:Namespace", "box-first")
+    second = plan.one("kubernetes:core/v1:Namespace", "box-second")
+    assert first.dependencies == [before]
+    assert sorted(second.dependencies) == sorted([before, first.urn])
+    assert first.parent == plan.one("test:index:Box", "box").urn
