@@ -22,7 +22,7 @@ from gpu_platform.core.names import DnsLabel
 from gpu_platform.core.pools import GpuPool
 from gpu_platform.gpu.alerts import GpuAlertsConfig
 from gpu_platform.gpu.monitoring import MonitoringConfig
-from gpu_platform.gpu.operator import GpuOperatorConfig
+from gpu_platform.gpu.operator import GpuOperatorConfig, mig_strategy_issues
 from gpu_platform.network import NetworkConfig
 from gpu_platform.serving import ServingConfig, check_serving_mounts, check_serving_pools
 from gpu_platform.storage import StorageConfig, storage_issues
@@ -61,6 +61,8 @@ class EnvironmentConfig(ConfigModel):
         yield from training_workload_issues(self.training, self.workload_context())
         yield from check_serving_mounts(self.serving, self.storage)
         yield from self._storage_issues()
+        if self.gpu_operator.enabled:
+            yield from mig_strategy_issues(self.gpu_pools, "gpuPools")
         if (
             self.network.enabled
             and self.network.operator.enabled
