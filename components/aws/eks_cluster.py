@@ -158,7 +158,7 @@ class EksCluster(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions.merge(
                 child, pulumi.ResourceOptions(protect=True, retain_on_delete=True)))
 
-        vpc_config: dict[str, Any] = {
+        vpc_config: aws.eks.ClusterVpcConfigArgsDict = {
             "subnet_ids": list(self.private_subnet_ids.values()),
             "endpoint_private_access": config.endpoint_private_access,
             "endpoint_public_access": config.endpoint_public_access,

@@ -264,9 +264,10 @@ class GpuAlerts(pulumi.ComponentResource):
         if args.enabled and manifest["spec"]["groups"][0]["rules"]:
             self.rule = custom_resource(child_name(name, "rules"), manifest, child_options(self, opts))
         self.namespace = pulumi.Output.from_input(args.namespace)
-        self.rule_name = (
-            self.rule.metadata.apply(lambda meta: meta["name"] if isinstance(meta, dict) else meta.name)
-            if self.rule is not None else pulumi.Output.from_input(None)
+        # the name, carried by the rule's URN so that users of it depend on the rule
+        self.rule_name: pulumi.Output[str | None] = (
+            self.rule.urn.apply(lambda _: RULE_NAME) if self.rule is not None
+            else pulumi.Output.from_input(None)
         )
         self.register_outputs({
             "namespace": self.namespace,
