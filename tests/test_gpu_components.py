@@ -122,3 +122,32 @@ def test_alerts_register_the_rule_name_or_none(built):
     }
     rule = plan.one("kubernetes:monitoring.coreos.com/v1:PrometheusRule", "alerts-rules")
     assert plan.one(NAMESPACE, "before").urn in rule.dependencies
+
+
+def test_a_placement_alone_renders_the_pools_sharing_config(run_component):
+    """The README's standalone example: no GpuPool, only where the nodes are and how they share."""
+    plan = run_component(lambda: GpuOperator("gpu", {"pools": {"a10g": {
+        "driver": "preinstalled", "sharing": {"timeSlicing": {"replicas": 4}}}}}))
+    data = plan.one("kubernetes:core/v1:ConfigMap", "gpu-device-plugin-config").inputs["data"]
+    assert sorted(data) == ["a10g-ts-4-2ea64ca2", "default"]
+    values = plan.one(RELEASE, "gpu-chart").inputs["values"]
+    assert (values["driver"]["enabled"], values["toolkit"]["enabled"]) == (False, False)
+
+
+@pytest.mark.parametrize("package", ["aws", "gpu", "core", "k8s"])
+def test_area_packages_export_their_components_and_args(package):
+    import importlib
+
+    module = importlib.import_module(f"gpu_platform.{package}")
+    assert module.__all__ == sorted(module.__all__, key=lambda n: (not n[0].isupper(), n))
+    for name in module.__all__:
+        assert getattr(module, name) is not None, name
+    expected = {
+        "aws": {"EksCluster", "EksClusterArgs", "GpuNodePool", "GpuNodePoolArgs", "NodePoolCluster",
+                "AwsAddons", "AwsAddonsArgs"},
+        "gpu": {"GpuOperator", "GpuOperatorArgs", "PrometheusStack", "PrometheusStackArgs",
+                "GpuAlerts", "GpuAlertsArgs"},
+        "core": {"GpuPool", "PoolPlacement"},
+        "k8s": {"operator_install", "OperatorInstall"},
+    }[package]
+    assert expected <= set(module.__all__)
