@@ -151,3 +151,14 @@ def test_area_packages_export_their_components_and_args(package):
         "k8s": {"operator_install", "OperatorInstall"},
     }[package]
     assert expected <= set(module.__all__)
+
+
+def test_environments_can_use_existing_namespaces_for_the_operator_and_prometheus(plan_env):
+    plan = plan_env("onprem", overrides={
+        "gpu-platform:gpuOperator": {"createNamespace": False},
+        "gpu-platform:monitoring": {"installPrometheusStack": True, "createNamespace": False},
+    })
+    names = {r.name for r in plan.find(NAMESPACE)}
+    assert {"platform-gpu-operator-ns", "platform-prometheus-ns"}.isdisjoint(names)
+    assert plan.one(RELEASE, "platform-gpu-operator-chart").inputs["namespace"] == "gpu-operator"
+    assert plan.one(RELEASE, "platform-prometheus-chart").inputs["namespace"] == "monitoring"

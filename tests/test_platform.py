@@ -70,3 +70,18 @@ def test_eks_stacks_export_the_cluster_name_and_a_secret_kubeconfig(plan_env):
     assert dev.outputs["prometheusUrl"] == "http://kube-prometheus-stack-prometheus.monitoring.svc:9090"
     onprem = plan_env("onprem")  # an existing cluster: its kubeconfig is the user's own
     assert "clusterName" not in onprem.outputs and "kubeconfig" not in onprem.outputs
+
+
+def test_the_environment_refuses_pools_that_disagree_on_the_mig_strategy(refused):
+    """The operator's own check, run by the environment before anything registers."""
+    def pool(mig):
+        return {"role": "inference", "gpu": {"model": "A100-80GB", "count": 1}, "sharing": {"mig": mig}}
+
+    env = {"cluster": {"kind": "existing"}, "gpuPools": {
+        "small": pool({"profiles": {"1g.10gb": 7}, "strategy": "single"}),
+        "mixed": pool({"profiles": {"3g.40gb": 1, "1g.10gb": 4}})}}
+    err = refused(lambda: GpuPlatform("platform", env))
+    assert [str(i) for i in err.issues] == [
+        "gpuPools: the MIG layouts of pools small declare strategy 'single' but mixed need 'mixed'; "
+        "mig.strategy is one setting for the whole cluster"
+    ]
