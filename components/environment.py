@@ -12,7 +12,7 @@ from collections.abc import Iterator
 import pulumi
 from pydantic import Field
 
-from gpu_platform.aws import AwsConfig, check_aws_pools, driver_preinstalled
+from gpu_platform.aws import AwsConfig, check_aws_pools
 from gpu_platform.catalog.instances import INSTANCE_TYPES
 from gpu_platform.config import ConfigError, ConfigIssue, ConfigModel, validate_model
 from gpu_platform.config.errors import issue
@@ -22,7 +22,7 @@ from gpu_platform.core.names import DnsLabel
 from gpu_platform.core.pools import GpuPool
 from gpu_platform.gpu.alerts import GpuAlertsConfig
 from gpu_platform.gpu.monitoring import MonitoringConfig
-from gpu_platform.gpu.operator import GpuOperatorConfig
+from gpu_platform.gpu.operator import GpuOperatorConfig, mig_strategy_issues
 from gpu_platform.network import NetworkConfig
 from gpu_platform.serving import ServingConfig, check_serving_mounts, check_serving_pools
 from gpu_platform.storage import StorageConfig, storage_issues
@@ -61,6 +61,8 @@ class EnvironmentConfig(ConfigModel):
         yield from training_workload_issues(self.training, self.workload_context())
         yield from check_serving_mounts(self.serving, self.storage)
         yield from self._storage_issues()
+        if self.gpu_operator.enabled:
+            yield from mig_strategy_issues(self.gpu_pools, "gpuPools")
         if (
             self.network.enabled
             and self.network.operator.enabled
@@ -109,19 +111,8 @@ class EnvironmentConfig(ConfigModel):
             yield issue("aws", "creates an EKS cluster; set cluster.kind to 'eks' or remove 'aws'")
         if self.aws is None:
             return
+        # the same checks build_aws and GpuNodePool run (gpu_platform.aws.config)
         yield from check_aws_pools(self.gpu_pools, self.aws)
-        for name, aws_pool in self.aws.node_pools.items():
-            pool = self.gpu_pools.get(name)
-            if pool is None:
-                continue
-            expected = "preinstalled" if driver_preinstalled(aws_pool.ami_type) else "operator"
-            if pool.driver != expected:
-                yield issue(
-                    f"gpuPools.{name}.driver",
-                    f"must be '{expected}': aws.nodePools.{name}.amiType {aws_pool.ami_type} "
-                    f"{'ships' if expected == 'preinstalled' else 'does not ship'} the NVIDIA driver",
-                    pool.driver,
-                )
 
 
 def load_environment(namespace: str | None = None) -> EnvironmentConfig:

@@ -6,15 +6,19 @@ with their own programs compose the same components directly (see README).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 import pulumi
 
-from gpu_platform.aws import build_aws, build_aws_addons
+from gpu_platform.aws import AwsAddons, AwsCompute, build_aws, build_aws_addons
+from gpu_platform.config import component_args
 from gpu_platform.core.cluster import kubernetes_provider
 from gpu_platform.core.names import child_name
 from gpu_platform.environment import EnvironmentConfig
 from gpu_platform.gpu.alerts import GpuAlerts
-from gpu_platform.gpu.monitoring import PrometheusStack
-from gpu_platform.gpu.operator import GpuOperator
+from gpu_platform.gpu.monitoring import PrometheusStack, PrometheusStackArgs
+from gpu_platform.gpu.operator import GpuOperator, GpuOperatorArgs
 from gpu_platform.network import build_network
 from gpu_platform.network.workload import gpudirect_rdma
 from gpu_platform.serving import build_serving
@@ -25,14 +29,32 @@ PLATFORM_TYPE = "gpu-platform:index:Platform"
 
 
 class GpuPlatform(pulumi.ComponentResource):
-    """Every component of one environment, wired to one Kubernetes provider."""
+    """Every component of one environment, wired to one Kubernetes provider.
+
+    ``env`` is the environment's config (an ``EnvironmentConfig``, or a mapping of its camelCase
+    keys), validated with every cross-component check before anything is registered. Outputs a
+    user wires onward are ``None`` where the environment has no such part.
+    """
+
+    cluster_name: pulumi.Output[str] | None  # EKS only
+    kubeconfig: pulumi.Output[str] | None  # secret; EKS only
+    oidc_provider_arn: pulumi.Output[str] | None  # EKS only: workload identity
+    oidc_provider_url: pulumi.Output[str] | None
+    gpu_operator_namespace: pulumi.Output[str] | None
+    monitoring_namespace: pulumi.Output[str] | None  # when the platform installs Prometheus
+    prometheus_url: pulumi.Output[str] | None
+    gpu_alerts_rule_name: pulumi.Output[str | None]
 
     def __init__(
-        self, name: str, env: EnvironmentConfig, opts: pulumi.ResourceOptions | None = None
+        self,
+        name: str,
+        env: EnvironmentConfig | Mapping[str, Any],
+        opts: pulumi.ResourceOptions | None = None,
     ):
+        env = component_args(EnvironmentConfig, env, component="GpuPlatform", name=name)
         super().__init__(PLATFORM_TYPE, name, None, opts)
         self.env = env
-        self.compute = None
+        self.compute: AwsCompute | None = None
         if env.aws is not None:
             self.compute = build_aws(
                 child_name(name, "aws"), env.aws, env.gpu_pools, pulumi.ResourceOptions(parent=self)
@@ -50,42 +72,39 @@ class GpuPlatform(pulumi.ComponentResource):
             providers={"kubernetes": self.kubernetes},
             depends_on=[self.compute.cluster.system_pool] if self.compute else [],
         )
-        self.aws_addons = None
+        self.aws_addons: AwsAddons | None = None
         if self.compute is not None and env.aws is not None:
             self.aws_addons = build_aws_addons(
                 child_name(name, "aws"), env.aws, env.gpu_pools, self.compute, on_cluster
             )
         # The Prometheus operator's CRDs come first: the GPU Operator's ServiceMonitor and the
         # alert rules are its objects.
-        self.prometheus = None
+        self.prometheus: PrometheusStack | None = None
         monitoring_ready: list[pulumi.Resource] = []
         if env.monitoring.install_prometheus_stack:
             self.prometheus = PrometheusStack(
                 child_name(name, "prometheus"),
-                env.monitoring,
-                managed_control_plane=env.cluster.kind == "eks",
-                opts=on_cluster,
+                PrometheusStackArgs.of(env.monitoring, managed_control_plane=env.cluster.kind == "eks"),
+                on_cluster,
             )
             monitoring_ready = [self.prometheus.release]
-        self.gpu_operator = None
+        after_monitoring = pulumi.ResourceOptions.merge(
+            on_cluster, pulumi.ResourceOptions(depends_on=monitoring_ready))
+        self.gpu_operator: GpuOperator | None = None
         if env.gpu_operator.enabled:
             self.gpu_operator = GpuOperator(
                 child_name(name, "gpu-operator"),
-                env.gpu_operator,
-                env.gpu_pools,
-                rdma=gpudirect_rdma(env.network),  # GPUDirect RDMA when an RDMA network exists
-                opts=pulumi.ResourceOptions.merge(
-                    on_cluster, pulumi.ResourceOptions(depends_on=monitoring_ready)
-                ),
+                # GPUDirect RDMA when an RDMA network exists
+                GpuOperatorArgs.of(env.gpu_operator, env.gpu_pools, gpudirect_rdma(env.network)),
+                after_monitoring,
             )
+        # the rules live in the operator's namespace, so they wait for it where it is created here
+        operator_ns = self.gpu_operator.namespace_resource if self.gpu_operator else None
         self.gpu_alerts = GpuAlerts(
             child_name(name, "gpu-alerts"),
             env.gpu_alerts,
-            depends_on=[
-                *([self.gpu_operator.namespace] if self.gpu_operator else []),
-                *monitoring_ready,
-            ],
-            opts=on_cluster,
+            pulumi.ResourceOptions.merge(
+                after_monitoring, pulumi.ResourceOptions(depends_on=[operator_ns] if operator_ns else [])),
         )
         self.training = build_training(
             child_name(name, "training"), env.training, env.gpu_pools, on_cluster,
@@ -101,7 +120,7 @@ class GpuPlatform(pulumi.ComponentResource):
             on_cluster,
             networks_depend_on=team_namespaces,
         )
-        workload_identity = {}
+        workload_identity: dict[str, Any] = {}
         if self.compute is not None:
             workload_identity = {
                 "oidc_provider_arn": self.compute.oidc_provider_arn,
@@ -113,7 +132,7 @@ class GpuPlatform(pulumi.ComponentResource):
         )
         self.storage = None
         if env.storage is not None:
-            vpc = {}
+            vpc: dict[str, Any] = {}
             if self.compute is not None:  # metadata engines in the EKS private subnets
                 vpc = {
                     "subnet_ids": list(self.compute.cluster.private_subnet_ids.values()),
@@ -131,4 +150,22 @@ class GpuPlatform(pulumi.ComponentResource):
                 depends_on=[*team_namespaces, *serving_ns],
                 **vpc,
             )
-        self.register_outputs({"gpuPools": sorted(env.gpu_pools)})
+        self.cluster_name = self.compute.cluster.cluster_name if self.compute else None
+        self.kubeconfig = self.compute.kubeconfig if self.compute else None
+        self.oidc_provider_arn = self.compute.oidc_provider_arn if self.compute else None
+        self.oidc_provider_url = self.compute.oidc_provider_url if self.compute else None
+        self.gpu_operator_namespace = self.gpu_operator.namespace if self.gpu_operator else None
+        self.monitoring_namespace = self.prometheus.namespace if self.prometheus else None
+        self.prometheus_url = self.prometheus.prometheus_url if self.prometheus else None
+        self.gpu_alerts_rule_name = self.gpu_alerts.rule_name
+        self.register_outputs({
+            "gpuPools": sorted(env.gpu_pools),
+            "clusterName": self.cluster_name,
+            "kubeconfig": self.kubeconfig,
+            "oidcProviderArn": self.oidc_provider_arn,
+            "oidcProviderUrl": self.oidc_provider_url,
+            "gpuOperatorNamespace": self.gpu_operator_namespace,
+            "monitoringNamespace": self.monitoring_namespace,
+            "prometheusUrl": self.prometheus_url,
+            "gpuAlertsRuleName": self.gpu_alerts_rule_name,
+        })

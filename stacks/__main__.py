@@ -14,6 +14,11 @@ env = load_environment()
 platform = GpuPlatform("platform", env)
 
 pulumi.export("environment", pulumi.get_stack())
+if platform.cluster_name is not None:  # EKS: what kubectl and other stacks need (kubeconfig secret)
+    pulumi.export("clusterName", platform.cluster_name)
+    pulumi.export("kubeconfig", platform.kubeconfig)
+if platform.prometheus_url is not None:
+    pulumi.export("prometheusUrl", platform.prometheus_url)
 # What each pool's nodes must carry: set by the compute layer on AWS; on an existing cluster,
 # label and taint the nodes with these.
 pulumi.export(

@@ -8,19 +8,20 @@ import pytest
 
 from gpu_platform.aws import AwsConfig, build_aws, build_aws_addons
 from gpu_platform.aws.addons import autoscaler_values, efa_plugin_values
-from gpu_platform.aws.node_pool import GpuNodePool
 from gpu_platform.aws.workload_identity import check_statements, irsa_trust_policy
-from gpu_platform.config import ConfigError, validate_model
+from gpu_platform.config import validate_model
 from gpu_platform.core.pools import GpuPool
 from gpu_platform.plan.model import helm_release_manifest
 
 LT = "aws:ec2/launchTemplate:LaunchTemplate"
 NG = "aws:eks/nodeGroup:NodeGroup"
-POOLS = {
+POOLS = {  # the AL2023 NVIDIA image ships the driver
     "train": GpuPool.model_validate(
-        {"role": "training", "gpu": {"model": "H100-80GB", "count": 8}, "minSize": 1, "maxSize": 4}),
+        {"role": "training", "gpu": {"model": "H100-80GB", "count": 8}, "minSize": 1, "maxSize": 4,
+         "driver": "preinstalled"}),
     "dev": GpuPool.model_validate(
-        {"role": "interactive", "gpu": {"model": "A10G", "count": 1}, "maxSize": 2}),
+        {"role": "interactive", "gpu": {"model": "A10G", "count": 1}, "maxSize": 2,
+         "driver": "preinstalled"}),
 }
 CONFIG = validate_model(AwsConfig, {
     "cluster": {"name": "gpu-prod", "vpc": {"availabilityZones": ["us-east-1a", "us-east-1b"]}},
@@ -92,7 +93,10 @@ def test_dev_spot_pool_idles_at_zero_and_the_autoscaler_owns_its_size(plan):
         "capacityType": "SPOT",
         "clusterName": "gpu-prod",
         "instanceTypes": ["g5.xlarge"],
-        "labels": {"gpu-platform.io/pool": "dev", "gpu-platform.io/role": "interactive"},
+        "labels": {"gpu-platform.io/pool": "dev", "gpu-platform.io/role": "interactive",
+                   # the image ships the driver: the GPU Operator skips it on these nodes
+                   "nvidia.com/gpu.deploy.container-toolkit": "false",
+                   "nvidia.com/gpu.deploy.driver": "false"},
         "nodeGroupNamePrefix": "dev-",
         "scalingConfig": {"desiredSize": 0, "maxSize": 2, "minSize": 0},
         "subnetIds": ["aws-eks-private-us-east-1a-id", "aws-eks-private-us-east-1b-id"],
@@ -101,6 +105,8 @@ def test_dev_spot_pool_idles_at_zero_and_the_autoscaler_owns_its_size(plan):
             "k8s.io/cluster-autoscaler/gpu-prod": "owned",
             "k8s.io/cluster-autoscaler/node-template/label/gpu-platform.io/pool": "dev",
             "k8s.io/cluster-autoscaler/node-template/label/gpu-platform.io/role": "interactive",
+            "k8s.io/cluster-autoscaler/node-template/label/nvidia.com/gpu.deploy.container-toolkit": "false",
+            "k8s.io/cluster-autoscaler/node-template/label/nvidia.com/gpu.deploy.driver": "false",
             "k8s.io/cluster-autoscaler/node-template/resources/nvidia.com/gpu": "1",
             "k8s.io/cluster-autoscaler/node-template/taint/nvidia.com/gpu": "true:NoSchedule",
         },
@@ -164,17 +170,10 @@ def test_autoscaler_role_scales_only_this_clusters_groups(plan):
         "StringEquals": {"aws:ResourceTag/k8s.io/cluster-autoscaler/gpu-prod": "owned"}}
 
 
-def test_gpu_mismatch_is_refused_before_anything_registers(run_component):
-    bad = CONFIG.node_pools["dev"]
-
-    def program():
-        compute = build_aws("aws", CONFIG.model_copy(update={"node_pools": {}}), {}, pulumi.ResourceOptions(),
-                            region="us-east-1")
-        GpuNodePool("p", "train", POOLS["train"], bad, compute.cluster)
-
-    with pytest.raises(ConfigError) as info:
-        run_component(program)
-    assert [str(i) for i in info.value.issues] == [
-        'aws.nodePools.train.instanceType: g5.xlarge has 1x A10G but the pool asks for 8x H100-80GB '
-        '(got "g5.xlarge")'
+def test_build_aws_refuses_a_driver_the_image_contradicts_before_anything_registers(refused):
+    pools = {**POOLS, "dev": POOLS["dev"].model_copy(update={"driver": "operator"})}
+    err = refused(lambda: build_aws("aws", CONFIG, pools, pulumi.ResourceOptions(), region="us-east-1"))
+    assert [str(i) for i in err.issues] == [
+        "gpuPools.dev.driver: must be 'preinstalled': aws.nodePools.dev.amiType "
+        'AL2023_x86_64_NVIDIA ships the NVIDIA driver (got "operator")'
     ]

@@ -95,6 +95,9 @@ def test_cross_check_with_gpu_pools():
         "gpuPools.infer: has no AWS node pool; add aws.nodePools.infer with its instanceType",
         "aws.nodePools.train.instanceType: p4d.24xlarge has 8x A100-40GB but gpuPools.train.gpu is "
         "8x H100-80GB; use p5.48xlarge or change gpuPools.train.gpu (got \"p4d.24xlarge\")",
+        # the same check GpuNodePool runs: the AL2023 NVIDIA image already ships the driver
+        "gpuPools.train.driver: must be 'preinstalled': aws.nodePools.train.amiType "
+        'AL2023_x86_64_NVIDIA ships the NVIDIA driver (got "operator")',
     ]
 
 

@@ -35,3 +35,13 @@ def test_children_wait_for_the_components_depends_on(run_component):
     assert first.dependencies == [before]
     assert sorted(second.dependencies) == sorted([before, first.urn])
     assert first.parent == plan.one("test:index:Box", "box").urn
+
+
+def test_a_resource_named_twice_is_waited_for_once(run_component):
+    def program():
+        before = k8s.core.v1.Namespace("before")
+        parent = pulumi.ComponentResource("test:index:Box", "box")
+        opts = child_options(parent, pulumi.ResourceOptions(depends_on=[before]), depends_on=[before])
+        assert opts.depends_on == [before]
+
+    run_component(program)

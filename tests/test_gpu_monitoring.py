@@ -3,7 +3,12 @@
 import pytest
 
 from gpu_platform.config import ConfigError, validate_model
-from gpu_platform.gpu.monitoring import MonitoringConfig, PrometheusStack, prometheus_stack_values
+from gpu_platform.gpu.monitoring import (
+    MonitoringConfig,
+    PrometheusStack,
+    PrometheusStackArgs,
+    prometheus_stack_values,
+)
 from gpu_platform.plan.model import helm_release_manifest
 from gpu_platform.testing.fixtures import ENVIRONMENTS
 
@@ -57,7 +62,7 @@ def test_values_conform_to_the_pinned_chart(conformance):
 
 def test_component_installs_the_pinned_chart_in_a_privileged_namespace(run_component):
     plan = run_component(
-        lambda: PrometheusStack("mon", config(installPrometheusStack=True), managed_control_plane=False)
+        lambda: PrometheusStack("mon", PrometheusStackArgs.of(config(), managed_control_plane=False))
     )
     labels = plan.one("kubernetes:core/v1:Namespace", "mon-ns").inputs["metadata"]["labels"]
     assert labels["pod-security.kubernetes.io/enforce"] == "privileged"

@@ -8,6 +8,7 @@ from gpu_platform.core.pools import GpuPool, node_labels
 from gpu_platform.gpu.operator import (
     GpuDirectRdma,
     GpuOperator,
+    GpuOperatorArgs,
     GpuOperatorConfig,
     gpu_operator_values,
 )
@@ -115,7 +116,7 @@ def dev_like_plan(run_component):
             "sharing": {"timeSlicing": {"replicas": 4}},
         }),
     }
-    return run_component(lambda: GpuOperator("gpu", operator_config(), pools))
+    return run_component(lambda: GpuOperator("gpu", GpuOperatorArgs.of(operator_config(), pools)))
 
 
 def test_component_renders_namespace_configmaps_and_pinned_release(dev_like_plan):

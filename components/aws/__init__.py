@@ -14,10 +14,19 @@ from dataclasses import dataclass
 
 import pulumi
 
-from gpu_platform.aws.addons import AwsAddons
-from gpu_platform.aws.config import AwsConfig, AwsNodePool, check_aws_pools, driver_preinstalled
-from gpu_platform.aws.eks_cluster import EksCluster
-from gpu_platform.aws.node_pool import GpuNodePool
+from gpu_platform.aws.addons import AwsAddons, AwsAddonsArgs
+from gpu_platform.aws.config import (
+    AwsConfig,
+    AwsNodePool,
+    EfaConfig,
+    EksClusterConfig,
+    SystemPoolConfig,
+    VpcConfig,
+    check_aws_pools,
+    driver_preinstalled,
+)
+from gpu_platform.aws.eks_cluster import EksCluster, EksClusterArgs
+from gpu_platform.aws.node_pool import GpuNodePool, GpuNodePoolArgs, NodePoolCluster
 from gpu_platform.config import ConfigError
 from gpu_platform.config.errors import issue
 from gpu_platform.core.names import child_name
@@ -42,18 +51,22 @@ def build_aws(
     *,
     region: str | None = None,
 ) -> AwsCompute:
-    """The EKS cluster and a node group per pool; region defaults to the stack's ``aws:region``."""
+    """The EKS cluster and a node group per pool; region defaults to the stack's ``aws:region``.
+
+    Every check (the config's, the pools', and both together) runs before anything registers."""
     region = region or pulumi.Config("aws").get("region")
     problems = check_aws_pools(pools, config)
     if not region:
         problems.append(issue("aws:region", "is required for the AWS compute layer"))
-    if problems:
+    if problems or not region:
         raise ConfigError(problems)
-    cluster = EksCluster(child_name(name, "eks"), config.cluster, region=region, opts=opts)
+    cluster = EksCluster(child_name(name, "eks"), EksClusterArgs.of(config.cluster, region=region), opts)
     node_pools = {
         pool_name: GpuNodePool(
-            child_name(name, f"pool-{pool_name}"), pool_name, pools[pool_name], aws_pool,
-            cluster, opts=opts)
+            child_name(name, f"pool-{pool_name}"),
+            GpuNodePoolArgs(pool_name=pool_name, pool=pools[pool_name], node_pool=aws_pool,
+                            cluster=cluster.node_pool_cluster),
+            opts)
         for pool_name, aws_pool in config.node_pools.items()
     }
     return AwsCompute(cluster, node_pools, cluster.kubeconfig, cluster.oidc_provider_arn,
@@ -67,18 +80,31 @@ def build_aws_addons(
     compute: AwsCompute,
     opts: pulumi.ResourceOptions,
 ) -> AwsAddons:
-    """Cluster-autoscaler and EFA device plugin; ``opts`` carries the EKS Kubernetes provider."""
+    """Cluster-autoscaler and EFA device plugin; ``opts`` carries the EKS Kubernetes provider.
+    They wait for the system pool (their pods need a node)."""
+    args = AwsAddonsArgs.of(
+        config, pools, region=compute.region,
+        oidc_provider_arn=compute.oidc_provider_arn, oidc_provider_url=compute.oidc_provider_url)
     return AwsAddons(
-        child_name(name, "addons"), config, pools, region=compute.region,
-        oidc_provider_arn=compute.oidc_provider_arn, oidc_provider_url=compute.oidc_provider_url,
-        opts=opts,
-        depends_on=[compute.cluster.system_pool])
+        child_name(name, "addons"), args,
+        pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[compute.cluster.system_pool])))
 
 
 __all__ = [
+    "AwsAddons",
+    "AwsAddonsArgs",
     "AwsCompute",
     "AwsConfig",
     "AwsNodePool",
+    "EfaConfig",
+    "EksCluster",
+    "EksClusterArgs",
+    "EksClusterConfig",
+    "GpuNodePool",
+    "GpuNodePoolArgs",
+    "NodePoolCluster",
+    "SystemPoolConfig",
+    "VpcConfig",
     "build_aws",
     "build_aws_addons",
     "check_aws_pools",

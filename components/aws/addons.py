@@ -3,16 +3,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import pulumi
+import pulumi_kubernetes as k8s
+from pydantic import Field
 
 from gpu_platform.aws.config import AwsConfig, needs_cluster_autoscaler
-from gpu_platform.aws.eks_cluster import SYSTEM_LABEL
+from gpu_platform.aws.eks_cluster import AWS_REGION_PATTERN, SYSTEM_LABEL
 from gpu_platform.aws.workload_identity import ROLE_ARN_ANNOTATION, workload_role
-from gpu_platform.core.names import child_name
-from gpu_platform.core.pools import GpuPool, all_pool_tolerations
+from gpu_platform.config import ComponentArgs, ConfigIssue, component_args
+from gpu_platform.config.args import InputStr
+from gpu_platform.config.errors import issue
+from gpu_platform.core.component import child_options
+from gpu_platform.core.names import DnsLabel, child_name
+from gpu_platform.core.pools import GpuPool, PoolPlacement, all_pool_tolerations
 from gpu_platform.k8s.addon import helm_release
 from gpu_platform.k8s.values import deep_merge
 from gpu_platform.versions import AWS_EFA_DEVICE_PLUGIN, CLUSTER_AUTOSCALER
@@ -77,42 +83,73 @@ def efa_plugin_values(tolerations: list[dict[str, Any]]) -> dict[str, Any]:
     return {"tolerations": tolerations}
 
 
+class AwsAddonsArgs(ComponentArgs):
+    """What the add-ons need: the cluster (name, region, OIDC provider for the autoscaler's
+    IRSA role), whether a pool idles at zero (the autoscaler), and the placement of EFA pools
+    (the EFA device plugin tolerates their taints)."""
+
+    cluster_name: DnsLabel
+    region: str = Field(pattern=AWS_REGION_PATTERN)
+    oidc_provider_arn: InputStr
+    oidc_provider_url: InputStr
+    cluster_autoscaler: bool = True
+    efa_pools: dict[DnsLabel, PoolPlacement] = Field(default_factory=dict)
+    # merged last into the autoscaler's chart values
+    autoscaler_overrides: dict[str, Any] = Field(default_factory=dict)
+
+    def issues(self) -> Iterator[ConfigIssue]:
+        if self.autoscaler_overrides and not self.cluster_autoscaler:
+            yield issue("autoscalerOverrides", "only applies with clusterAutoscaler: true; remove it "
+                        "or turn the autoscaler on", self.autoscaler_overrides)
+
+    @classmethod
+    def of(cls, config: AwsConfig, pools: Mapping[str, GpuPool], *, region: str,
+           oidc_provider_arn: pulumi.Input[str], oidc_provider_url: pulumi.Input[str]) -> AwsAddonsArgs:
+        """The args for an environment's ``aws`` config and ``gpuPools``."""
+        return cls(
+            cluster_name=config.cluster.name, region=region,
+            oidc_provider_arn=oidc_provider_arn, oidc_provider_url=oidc_provider_url,
+            cluster_autoscaler=needs_cluster_autoscaler(pools),
+            efa_pools={n: p for n, p in pools.items()
+                       if n in config.node_pools and config.node_pools[n].efa.enabled},
+        )
+
+
 class AwsAddons(pulumi.ComponentResource):
+    """The cluster-autoscaler (with its IRSA role) and the EFA device plugin, in kube-system."""
+
+    namespace: pulumi.Output[str]
+    autoscaler_role_arn: pulumi.Output[str] | None  # None: no autoscaler
+
     def __init__(
         self,
         name: str,
-        config: AwsConfig,
-        pools: Mapping[str, GpuPool],
-        *,
-        region: str,
-        oidc_provider_arn: pulumi.Input[str],
-        oidc_provider_url: pulumi.Input[str],
+        args: AwsAddonsArgs | Mapping[str, Any],
         opts: pulumi.ResourceOptions | None = None,
-        depends_on: list[pulumi.Resource] | None = None,
-        autoscaler_overrides: Mapping[str, Any] | None = None,
     ):
+        args = component_args(AwsAddonsArgs, args, component="AwsAddons", name=name)
         super().__init__(ADDONS_TYPE, name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
-        cluster_name = config.cluster.name
-        self.autoscaler = self.efa_plugin = None
-        if needs_cluster_autoscaler(pools):
+        child = child_options(self, opts)
+        cluster_name = args.cluster_name
+        self.autoscaler: k8s.helm.v3.Release | None = None
+        self.efa_plugin: k8s.helm.v3.Release | None = None
+        self.autoscaler_role_arn = None
+        if args.cluster_autoscaler:
             self.autoscaler_role = workload_role(
                 child_name(name, "autoscaler-role"),
-                oidc_provider_arn=oidc_provider_arn, oidc_provider_url=oidc_provider_url,
+                oidc_provider_arn=args.oidc_provider_arn, oidc_provider_url=args.oidc_provider_url,
                 namespace=NAMESPACE, service_account=AUTOSCALER_SA,
                 statements=autoscaler_statements(cluster_name), opts=child)
-            values = autoscaler_values(cluster_name, region, self.autoscaler_role.arn)
+            self.autoscaler_role_arn = self.autoscaler_role.arn
+            values = autoscaler_values(cluster_name, args.region, self.autoscaler_role.arn)
             self.autoscaler = helm_release(
                 child_name(name, "cluster-autoscaler"), CLUSTER_AUTOSCALER,
                 release_name="cluster-autoscaler", namespace=NAMESPACE,
-                values=deep_merge(values, autoscaler_overrides or {}),
-                opts=child, depends_on=depends_on or [])
-        efa_pools = {n: p for n, p in pools.items()
-                     if n in config.node_pools and config.node_pools[n].efa.enabled}
-        if efa_pools:
+                values=deep_merge(values, args.autoscaler_overrides), opts=child)
+        if args.efa_pools:
             self.efa_plugin = helm_release(
                 child_name(name, "efa-device-plugin"), AWS_EFA_DEVICE_PLUGIN,
                 release_name="aws-efa-k8s-device-plugin", namespace=NAMESPACE,
-                values=efa_plugin_values(all_pool_tolerations(dict(efa_pools))),
-                opts=child, depends_on=depends_on or [])
-        self.register_outputs({})
+                values=efa_plugin_values(all_pool_tolerations(args.efa_pools)), opts=child)
+        self.namespace = pulumi.Output.from_input(NAMESPACE)
+        self.register_outputs({"namespace": self.namespace, "autoscalerRoleArn": self.autoscaler_role_arn})

@@ -12,7 +12,7 @@ from gpu_platform.catalog.instances import INSTANCE_TYPES, close_instance_types,
 from gpu_platform.config import ConfigIssue, ConfigModel
 from gpu_platform.config.errors import issue
 from gpu_platform.core.names import DnsLabel, PositiveInt
-from gpu_platform.core.pools import GpuPool
+from gpu_platform.core.pools import GpuPool, PoolPlacement
 from gpu_platform.versions import EKS_KUBERNETES_VERSION
 
 AmiType = Literal["AL2023_x86_64_NVIDIA", "BOTTLEROCKET_x86_64_NVIDIA"]
@@ -178,19 +178,43 @@ def check_aws_pools(
                                "instanceType"))
     for name, node_pool in aws.node_pools.items():
         pool = pools.get(name)
-        spec = INSTANCE_TYPES.get(node_pool.instance_type)
-        if pool is None or spec is None:
-            continue  # reported above, or by the model's own check
-        if (spec.gpu_model, spec.gpu_count) != (pool.gpu.model, pool.gpu.count):
-            matching = instance_types_with(pool.gpu.model, pool.gpu.count)
-            fix = f"use {', '.join(matching)}" if matching else "no catalog type matches"
-            found.append(issue(
-                f"{prefix}.nodePools.{name}.instanceType",
-                f"{spec.name} has {spec.gpu_count}x {spec.gpu_model} but {pools_path}.{name}.gpu "
-                f"is {pool.gpu.count}x {pool.gpu.model}; {fix} or change {pools_path}.{name}.gpu",
-                node_pool.instance_type,
-            ))
+        if pool is None:
+            continue  # reported above
+        mismatch = gpu_mismatch(pool, node_pool, f"{pools_path}.{name}")
+        if mismatch is not None:
+            found.append(issue(f"{prefix}.nodePools.{name}.instanceType", mismatch,
+                               node_pool.instance_type))
+    for name, node_pool in aws.node_pools.items():
+        pool = pools.get(name)
+        if pool is None:
+            continue
+        driver = driver_mismatch(pool, node_pool, f"{prefix}.nodePools.{name}")
+        if driver is not None:
+            found.append(issue(f"{pools_path}.{name}.driver", driver, pool.driver))
     return found
+
+
+def gpu_mismatch(pool: GpuPool, node_pool: AwsNodePool, pool_path: str) -> str | None:
+    """Why ``node_pool``'s instance type cannot hold ``pool``'s GPUs, or None (also None for an
+    unknown instance type, which the node pool's own check reports)."""
+    spec = INSTANCE_TYPES.get(node_pool.instance_type)
+    if spec is None or (spec.gpu_model, spec.gpu_count) == (pool.gpu.model, pool.gpu.count):
+        return None
+    matching = instance_types_with(pool.gpu.model, pool.gpu.count)
+    fix = f"use {', '.join(matching)}" if matching else "no catalog type matches"
+    return (f"{spec.name} has {spec.gpu_count}x {spec.gpu_model} but {pool_path}.gpu "
+            f"is {pool.gpu.count}x {pool.gpu.model}; {fix} or change {pool_path}.gpu")
+
+
+def driver_mismatch(pool: PoolPlacement, node_pool: AwsNodePool, node_pool_path: str) -> str | None:
+    """Why ``pool.driver`` contradicts the node image (installing the driver twice breaks the
+    node; not installing it leaves no driver), or None."""
+    expected = "preinstalled" if driver_preinstalled(node_pool.ami_type) else "operator"
+    if pool.driver == expected:
+        return None
+    ships = "ships" if expected == "preinstalled" else "does not ship"
+    return (f"must be '{expected}': {node_pool_path}.amiType {node_pool.ami_type} {ships} "
+            "the NVIDIA driver")
 
 
 def needs_cluster_autoscaler(pools: Mapping[str, GpuPool]) -> bool:
@@ -207,6 +231,8 @@ __all__ = [
     "SystemPoolConfig",
     "VpcConfig",
     "check_aws_pools",
+    "driver_mismatch",
     "driver_preinstalled",
+    "gpu_mismatch",
     "needs_cluster_autoscaler",
 ]

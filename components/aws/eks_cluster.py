@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
 import pulumi
 import pulumi_aws as aws
+from pydantic import Field
 
 from gpu_platform.aws.cidrs import zone_subnets
 from gpu_platform.aws.config import CONTROL_PLANE_LOGS, EksClusterConfig
 from gpu_platform.aws.launch import metadata_options, root_block_device
+from gpu_platform.aws.node_pool import NodePoolCluster
+from gpu_platform.config import ComponentArgs, ConfigError, component_args
+from gpu_platform.config.errors import PATTERN_HINTS, issue
+from gpu_platform.core.component import child_options
 from gpu_platform.core.names import LABEL_PREFIX, child_name
 from gpu_platform.versions import EKS_ADDON_VERSIONS
 
@@ -23,6 +29,23 @@ NODE_POLICIES = (
     "AmazonEC2ContainerRegistryReadOnly",
     "AmazonEKS_CNI_Policy",
 )
+
+
+AWS_REGION_PATTERN = r"^[a-z]{2}(-[a-z]+)+-[0-9]+$"
+PATTERN_HINTS[AWS_REGION_PATTERN] = "must be an AWS region such as us-east-1"
+
+
+class EksClusterArgs(EksClusterConfig, ComponentArgs):
+    """The ``aws.cluster`` config, plus the region (default: the stack's ``aws:region``), which
+    the kubeconfig names."""
+
+    region: str | None = Field(default=None, pattern=AWS_REGION_PATTERN)
+
+    @classmethod
+    def of(cls, config: EksClusterConfig, *, region: str | None = None) -> EksClusterArgs:
+        """The args for an environment's ``aws.cluster``."""
+        fields = {key: getattr(config, key) for key in type(config).model_fields}
+        return cls(**fields, region=region)
 
 
 def assume_role_policy(service: str) -> str:
@@ -54,6 +77,18 @@ def render_kubeconfig(cluster_name: str, endpoint: str, ca_data: str, region: st
     })
 
 
+def _cluster_security_group(vpc_config: Any) -> str:
+    if isinstance(vpc_config, dict):
+        return str(vpc_config.get("cluster_security_group_id") or "")
+    return str(getattr(vpc_config, "cluster_security_group_id", None) or "")
+
+
+def _ca_data(ca: Any) -> str | None:
+    if not ca:
+        return None
+    return ca.get("data") if isinstance(ca, dict) else getattr(ca, "data", None)
+
+
 def _issuer(identities: Any) -> str | None:
     # cluster.identities[0].oidcs[0].issuer once the cluster exists
     try:
@@ -66,12 +101,34 @@ def _issuer(identities: Any) -> str | None:
 
 
 class EksCluster(pulumi.ComponentResource):
-    def __init__(self, name: str, config: EksClusterConfig, *, region: str,
-                 opts: pulumi.ResourceOptions | None = None):
+    """The network, the protected control plane with encrypted Secrets, IRSA, the CPU system
+    pool and the pinned EKS add-ons."""
+
+    cluster_name: pulumi.Output[str]
+    endpoint: pulumi.Output[str]
+    oidc_provider_arn: pulumi.Output[str]
+    oidc_provider_url: pulumi.Output[str]  # the issuer without https:// (IAM condition keys)
+    kubeconfig: pulumi.Output[str]  # secret
+    cluster_security_group_id: pulumi.Output[str]
+    node_role_arn: pulumi.Output[str]  # resolves once the node policies are attached
+
+    def __init__(
+        self,
+        name: str,
+        args: EksClusterArgs | Mapping[str, Any],
+        opts: pulumi.ResourceOptions | None = None,
+    ):
+        args = component_args(EksClusterArgs, args, component="EksCluster", name=name)
+        region = args.region or pulumi.Config("aws").get("region")
+        if not region:
+            raise ConfigError(
+                [issue("region", "is required: pass it, or set the stack's aws:region")],
+                source=f"args of EksCluster '{name}'")
         super().__init__(CLUSTER_TYPE, name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
+        child = child_options(self, opts)
+        config = args
         self.config = config
-        self.cluster_name = config.name
+        self.region = region
         self._network(name, config, child)
 
         self.cluster_role = aws.iam.Role(
@@ -98,9 +155,10 @@ class EksCluster(pulumi.ComponentResource):
             description=f"EKS {config.name} Secrets envelope encryption",
             enable_key_rotation=True,
             deletion_window_in_days=30,
-            opts=pulumi.ResourceOptions(parent=self, protect=True, retain_on_delete=True))
+            opts=pulumi.ResourceOptions.merge(
+                child, pulumi.ResourceOptions(protect=True, retain_on_delete=True)))
 
-        vpc_config: dict[str, Any] = {
+        vpc_config: aws.eks.ClusterVpcConfigArgsDict = {
             "subnet_ids": list(self.private_subnet_ids.values()),
             "endpoint_private_access": config.endpoint_private_access,
             "endpoint_public_access": config.endpoint_public_access,
@@ -119,7 +177,8 @@ class EksCluster(pulumi.ComponentResource):
                            "bootstrap_cluster_creator_admin_permissions": True},
             # etcd holds every workload teams created: replacing or deleting the cluster needs a
             # deliberate `pulumi state unprotect`
-            opts=pulumi.ResourceOptions(parent=self, protect=True, depends_on=cluster_attachments))
+            opts=pulumi.ResourceOptions.merge(
+                child, pulumi.ResourceOptions(protect=True, depends_on=cluster_attachments)))
 
         issuer = self.cluster.identities.apply(_issuer)
         self.oidc_provider = aws.iam.OpenIdConnectProvider(
@@ -127,9 +186,13 @@ class EksCluster(pulumi.ComponentResource):
         self.oidc_provider_arn = self.oidc_provider.arn
         # IAM condition keys use the issuer without its scheme
         self.oidc_provider_url = issuer.apply(lambda url: (url or "").removeprefix("https://"))
-        self.cluster_security_group_id = self.cluster.vpc_config.apply(
-            lambda vc: (vc or {}).get("cluster_security_group_id") if isinstance(vc, dict)
-            else getattr(vc, "cluster_security_group_id", None))
+        self.cluster_security_group_id = self.cluster.vpc_config.apply(_cluster_security_group)
+        self.cluster_name = self.cluster.name
+        self.endpoint = self.cluster.endpoint
+        # node groups take the role only once its policies are attached (nodes cannot join before)
+        self.node_role_arn = pulumi.Output.all(
+            self.node_role.arn, *(a.id for a in self.node_role_attachments)
+        ).apply(lambda resolved: str(resolved[0]))
 
         self.system_pool = self._system_pool(name, config, child)
         self.addons = {
@@ -141,21 +204,31 @@ class EksCluster(pulumi.ComponentResource):
                 resolve_conflicts_on_create="OVERWRITE",
                 resolve_conflicts_on_update="OVERWRITE",
                 # CoreDNS pods need a node to become ready on
-                opts=pulumi.ResourceOptions(
-                    parent=self, depends_on=[self.system_pool] if addon == "coredns" else []))
+                opts=child_options(
+                    self, opts, depends_on=[self.system_pool] if addon == "coredns" else []))
             for addon, version in EKS_ADDON_VERSIONS.items()
         }
-        self.kubeconfig = pulumi.Output.secret(pulumi.Output.all(
+        rendered: pulumi.Output[str] = pulumi.Output.all(
             self.cluster.name, self.cluster.endpoint,
-            self.cluster.certificate_authority.apply(
-                lambda ca: (ca.get("data") if isinstance(ca, dict) else getattr(ca, "data", None))
-                if ca else None),
-        ).apply(lambda args: render_kubeconfig(args[0], args[1], args[2], region)))
+            self.cluster.certificate_authority.apply(_ca_data),
+        ).apply(lambda parts: render_kubeconfig(parts[0], parts[1], parts[2], region))
+        self.kubeconfig = pulumi.Output.secret(rendered)
         self.register_outputs({
-            "clusterName": self.cluster.name,
+            "clusterName": self.cluster_name,
+            "endpoint": self.endpoint,
             "oidcProviderArn": self.oidc_provider_arn,
+            "oidcProviderUrl": self.oidc_provider_url,
             "kubeconfig": self.kubeconfig,
+            "clusterSecurityGroupId": self.cluster_security_group_id,
         })
+
+    @property
+    def node_pool_cluster(self) -> NodePoolCluster:
+        """What a ``GpuNodePool`` needs of this cluster."""
+        return NodePoolCluster(
+            name=self.cluster_name, node_role_arn=self.node_role_arn,
+            private_subnet_ids=self.private_subnet_ids, vpc_id=self.vpc_id,
+            security_group_id=self.cluster_security_group_id)
 
     def _network(self, name: str, config: EksClusterConfig, child: pulumi.ResourceOptions) -> None:
         vpc = config.vpc
@@ -195,7 +268,7 @@ class EksCluster(pulumi.ComponentResource):
         nat = aws.ec2.NatGateway(
             child_name(name, "nat"), allocation_id=eip.allocation_id,
             subnet_id=public_subnets[0].id,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[igw]))
+            opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[igw])))
         private_rt = aws.ec2.RouteTable(
             child_name(name, "private-rt"), vpc_id=self.vpc.id,
             routes=[{"cidr_block": "0.0.0.0/0", "nat_gateway_id": nat.id}], opts=child)
@@ -227,6 +300,6 @@ class EksCluster(pulumi.ComponentResource):
             labels={SYSTEM_LABEL: "system"},
             launch_template={"id": template.id,
                              "version": template.latest_version.apply(str)},
-            opts=pulumi.ResourceOptions(
-                parent=self, depends_on=self.node_role_attachments,
-                ignore_changes=["scalingConfig.desiredSize"]))
+            opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(
+                depends_on=self.node_role_attachments,
+                ignore_changes=["scalingConfig.desiredSize"])))

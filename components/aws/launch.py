@@ -4,10 +4,18 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gpu_platform.catalog.instances import InstanceType
 from gpu_platform.core.pools import GPU_RESOURCE, Taint
+
+if TYPE_CHECKING:  # the provider's argument types, for the type checker only
+    from pulumi_aws.ec2 import (
+        LaunchTemplateBlockDeviceMappingArgsDict,
+        LaunchTemplateMetadataOptionsArgsDict,
+        LaunchTemplateNetworkInterfaceArgsDict,
+    )
+    from pulumi_aws.eks import NodeGroupTaintArgsDict
 
 # EKS spells taint effects differently from Kubernetes.
 EKS_TAINT_EFFECTS = {
@@ -19,7 +27,7 @@ CA_TAG = "k8s.io/cluster-autoscaler"
 NODEADM_BOUNDARY = "GPUPLATFORM"
 
 
-def metadata_options() -> dict[str, Any]:
+def metadata_options() -> LaunchTemplateMetadataOptionsArgsDict:
     """IMDSv2 only, hop limit 1: containers (one hop further) cannot read node credentials."""
     return {
         "http_endpoint": "enabled",
@@ -34,7 +42,7 @@ def root_device_name(ami_type: str) -> str:
     return "/dev/xvdb" if ami_type.startswith("BOTTLEROCKET") else "/dev/xvda"
 
 
-def root_block_device(ami_type: str, size_gib: int) -> dict[str, Any]:
+def root_block_device(ami_type: str, size_gib: int) -> LaunchTemplateBlockDeviceMappingArgsDict:
     """The encrypted gp3 volume that holds images and container writable layers."""
     return {
         "device_name": root_device_name(ami_type),
@@ -86,7 +94,7 @@ def user_data(ami_type: str, instance: InstanceType) -> str | None:
 
 def efa_network_interfaces(
     instance: InstanceType, primary_groups: Sequence[Any], efa_groups: Sequence[Any]
-) -> list[dict[str, Any]]:
+) -> list[LaunchTemplateNetworkInterfaceArgsDict]:
     """One EFA interface per network card: card 0 is the primary interface (device 0, which also
     carries the cluster security group); every other card gets its EFA at device index 1."""
     return [
@@ -101,7 +109,7 @@ def efa_network_interfaces(
     ]
 
 
-def eks_taints(taints: Sequence[Taint]) -> list[dict[str, str]]:
+def eks_taints(taints: Sequence[Taint]) -> list[NodeGroupTaintArgsDict]:
     return [
         {"key": t.key, "value": t.value, "effect": EKS_TAINT_EFFECTS[t.effect]} for t in taints
     ]

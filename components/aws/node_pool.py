@@ -9,11 +9,14 @@ group can create the new one before deleting the old.
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
+from typing import Any
+
 import pulumi
 import pulumi_aws as aws
+from pydantic import Field
 
-from gpu_platform.aws.config import AwsNodePool
-from gpu_platform.aws.eks_cluster import EksCluster
+from gpu_platform.aws.config import AwsNodePool, driver_mismatch, gpu_mismatch
 from gpu_platform.aws.launch import (
     autoscaler_tags,
     efa_network_interfaces,
@@ -23,57 +26,86 @@ from gpu_platform.aws.launch import (
     user_data,
 )
 from gpu_platform.catalog.instances import INSTANCE_TYPES
-from gpu_platform.config import ConfigError
+from gpu_platform.config import ComponentArgs, ConfigIssue, component_args
+from gpu_platform.config.args import InputStr
 from gpu_platform.config.errors import issue
-from gpu_platform.core.names import child_name
+from gpu_platform.core.component import child_options
+from gpu_platform.core.names import DnsLabel, child_name
 from gpu_platform.core.pools import GpuPool, node_labels
 
 POOL_TYPE = "gpu-platform:aws:GpuNodePool"
 
 
-def check_node_pool(pool_name: str, pool: GpuPool, aws_pool: AwsNodePool, zones: list[str]) -> None:
-    """Raise one ConfigError (paths under ``aws.nodePools.<pool>``) before anything registers."""
-    base = f"aws.nodePools.{pool_name}"
-    problems = [found.prefixed(base) for found in aws_pool.issues()]
-    spec = INSTANCE_TYPES.get(aws_pool.instance_type)
-    if spec is not None and (spec.gpu_model, spec.gpu_count) != (pool.gpu.model, pool.gpu.count):
-        problems.append(issue(
-            f"{base}.instanceType",
-            f"{spec.name} has {spec.gpu_count}x {spec.gpu_model} but the pool asks for "
-            f"{pool.gpu.count}x {pool.gpu.model}", aws_pool.instance_type))
-    zone = aws_pool.efa.availability_zone
-    if aws_pool.efa.enabled and zone is not None and zone not in zones:
-        problems.append(issue(f"{base}.efa.availabilityZone",
-                              f"must be one of the cluster's zones ({', '.join(zones)})", zone))
-    if problems:
-        raise ConfigError(problems, source=f"AWS node pool '{pool_name}'")
+class NodePoolCluster(ComponentArgs):
+    """The EKS cluster a node pool joins: ``EksCluster.node_pool_cluster`` gives it for a cluster
+    the library creates; describe any other EKS cluster with the same fields.
+
+    ``name`` may be an Output (the cluster resource's name, so the node group waits for the
+    cluster); ``nodeRoleArn`` should resolve only once the role's policies are attached
+    (``EksCluster.node_role_arn`` does), or nodes fail to join.
+    """
+
+    name: InputStr
+    node_role_arn: InputStr
+    # availability zone -> private subnet ID; the pool spans them (EFA pools use one zone)
+    private_subnet_ids: dict[str, InputStr] = Field(min_length=1)
+    vpc_id: InputStr  # the EFA security group lives in it
+    security_group_id: InputStr  # the cluster security group (control plane <-> kubelet)
+
+
+class GpuNodePoolArgs(ComponentArgs):
+    """One ``gpuPools`` entry (``pool``, named ``poolName``), how it is built on EKS
+    (``nodePool``, i.e. ``aws.nodePools.<poolName>``) and the cluster it joins."""
+
+    pool_name: DnsLabel
+    pool: GpuPool
+    node_pool: AwsNodePool
+    cluster: NodePoolCluster
+
+    def issues(self) -> Iterator[ConfigIssue]:
+        mismatch = gpu_mismatch(self.pool, self.node_pool, "pool")
+        if mismatch is not None:
+            yield issue("nodePool.instanceType", mismatch, self.node_pool.instance_type)
+        driver = driver_mismatch(self.pool, self.node_pool, "nodePool")
+        if driver is not None:
+            yield issue("pool.driver", driver, self.pool.driver)
+        zones = list(self.cluster.private_subnet_ids)
+        zone = self.node_pool.efa.availability_zone
+        if self.node_pool.efa.enabled and zone is not None and zone not in zones:
+            yield issue("nodePool.efa.availabilityZone",
+                        f"must be one of the cluster's zones ({', '.join(zones)})", zone)
 
 
 class GpuNodePool(pulumi.ComponentResource):
+    """The launch template (and, with EFA, placement group and security group) and the managed
+    node group of one GPU pool."""
+
+    node_group_name: pulumi.Output[str]
+    instance_type: pulumi.Output[str]
+
     def __init__(
         self,
         name: str,
-        pool_name: str,
-        pool: GpuPool,
-        aws_pool: AwsNodePool,
-        cluster: EksCluster,
+        args: GpuNodePoolArgs | Mapping[str, Any],
         opts: pulumi.ResourceOptions | None = None,
     ):
-        check_node_pool(pool_name, pool, aws_pool, cluster.config.vpc.zones)
+        args = component_args(GpuNodePoolArgs, args, component="GpuNodePool", name=name)
         super().__init__(POOL_TYPE, name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
+        child = child_options(self, opts)
+        pool, aws_pool, cluster, pool_name = args.pool, args.node_pool, args.cluster, args.pool_name
         spec = INSTANCE_TYPES[aws_pool.instance_type]
         efa = aws_pool.efa.enabled
         labels = node_labels(pool_name, pool)
 
-        template_args: dict = {
+        template_args: dict[str, Any] = {
             "metadata_options": metadata_options(),
             "block_device_mappings": [root_block_device(aws_pool.ami_type, aws_pool.root_volume_gib)],
             "user_data": user_data(aws_pool.ami_type, spec),
             "update_default_version": True,
         }
         subnet_ids = list(cluster.private_subnet_ids.values())
-        self.security_group = self.placement_group = None
+        self.security_group: aws.ec2.SecurityGroup | None = None
+        self.placement_group: aws.ec2.PlacementGroup | None = None
         if efa:
             zone = aws_pool.efa.availability_zone or ""
             subnet_ids = [cluster.private_subnet_ids[zone]]
@@ -94,17 +126,19 @@ class GpuNodePool(pulumi.ComponentResource):
             # Interfaces in a template replace the node group's default security groups, so the
             # primary one carries the cluster security group (control plane <-> kubelet) too.
             template_args["network_interfaces"] = efa_network_interfaces(
-                spec, [cluster.cluster_security_group_id, self.security_group.id],
+                spec, [cluster.security_group_id, self.security_group.id],
                 [self.security_group.id])
 
         self.launch_template = aws.ec2.LaunchTemplate(
             child_name(name, "lt"), **template_args, opts=child)
-        self.tags = autoscaler_tags(cluster.cluster_name, labels, pool.taints, pool.gpu.count)
+        # the autoscaler's tag keys name the cluster, so they wait for its name
+        self.tags: pulumi.Output[dict[str, str]] = pulumi.Output.from_input(cluster.name).apply(
+            lambda cluster_name: autoscaler_tags(cluster_name, labels, pool.taints, pool.gpu.count))
         self.node_group = aws.eks.NodeGroup(
             child_name(name, "ng"),
-            cluster_name=cluster.cluster.name,
+            cluster_name=cluster.name,
             node_group_name_prefix=f"{pool_name}-",
-            node_role_arn=cluster.node_role.arn,
+            node_role_arn=cluster.node_role_arn,
             subnet_ids=subnet_ids,
             instance_types=[spec.name],
             ami_type=aws_pool.ami_type,
@@ -117,8 +151,12 @@ class GpuNodePool(pulumi.ComponentResource):
             launch_template={"id": self.launch_template.id,
                              "version": self.launch_template.latest_version.apply(str)},
             tags=self.tags,
-            opts=pulumi.ResourceOptions(
-                parent=self, depends_on=cluster.node_role_attachments,
+            opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(
                 # the cluster-autoscaler owns the desired size once the group exists
-                ignore_changes=["scalingConfig.desiredSize"]))
-        self.register_outputs({"nodeGroupName": self.node_group.node_group_name})
+                ignore_changes=["scalingConfig.desiredSize"])))
+        self.node_group_name = self.node_group.node_group_name
+        self.instance_type = pulumi.Output.from_input(spec.name)
+        self.register_outputs({
+            "nodeGroupName": self.node_group_name,
+            "instanceType": self.instance_type,
+        })

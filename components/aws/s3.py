@@ -4,7 +4,6 @@ protected from replacement and retained on delete (pulumi-aws v7 split resources
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import pulumi
 import pulumi_aws as aws
@@ -22,7 +21,7 @@ class PrivateBucket:
         return [self.bucket, *self.settings]
 
 
-def encryption_rule(kms_key_arn: str | None) -> dict[str, Any]:
+def encryption_rule(kms_key_arn: str | None) -> aws.s3.BucketServerSideEncryptionConfigurationRuleArgsDict:
     """SSE-KMS with a bucket key when a key is given (fewer KMS calls), else SSE-S3 (AES256)."""
     if kms_key_arn is None:
         return {"apply_server_side_encryption_by_default": {"sse_algorithm": "AES256"},

@@ -66,7 +66,7 @@ def workload_role(
     ``oidc_provider_url`` may carry its ``https://`` scheme or not; ``statements`` may contain
     Outputs (e.g. a bucket's ARN).
     """
-    if not isinstance(statements, pulumi.Output):
+    if isinstance(statements, Sequence):
         check_statements(statements)  # fail before registering when the policy is known now
 
     def trust_document(args: list[str]) -> str:

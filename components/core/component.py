@@ -33,8 +33,12 @@ def child_options(
     depends_on: Sequence[pulumi.Resource] = (),
 ) -> pulumi.ResourceOptions:
     """Options for a component's child: ``parent``, after the component's own ``depends_on``
-    and ``depends_on`` (resources created earlier inside the component)."""
-    return pulumi.ResourceOptions(parent=parent, depends_on=[*depends_on_of(opts), *depends_on])
+    and ``depends_on`` (resources created earlier inside the component); each resource once."""
+    unique: list[pulumi.Resource] = []
+    for resource in [*depends_on_of(opts), *depends_on]:
+        if not any(resource is seen for seen in unique):
+            unique.append(resource)
+    return pulumi.ResourceOptions(parent=parent, depends_on=unique)
 
 
 __all__ = ["child_options", "depends_on_of"]

@@ -8,7 +8,7 @@ nobody retypes labels or taints.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -25,11 +25,12 @@ PoolRole = Literal["training", "inference", "interactive"]
 # (EKS AL2023/Bottlerocket NVIDIA AMIs, many on-prem images) or the GPU Operator. Installing
 # it twice breaks the node, so every pool states it.
 DriverOwner = Literal["preinstalled", "operator"]
+TaintEffect = Literal["NoSchedule", "PreferNoSchedule", "NoExecute"]
 
 GPU_RESOURCE = "nvidia.com/gpu"
 GPU_TAINT_KEY = "nvidia.com/gpu"
 GPU_TAINT_VALUE = "true"
-GPU_TAINT_EFFECT = "NoSchedule"
+GPU_TAINT_EFFECT: TaintEffect = "NoSchedule"
 # GPU Operator node labels that switch off its driver and toolkit daemonsets on one node
 # (https://docs.nvidia.com/datacenter/cloud-native/gpu-operator/latest/getting-started.html).
 PREINSTALLED_DRIVER_NODE_LABELS = {
@@ -41,7 +42,7 @@ PREINSTALLED_DRIVER_NODE_LABELS = {
 class Taint(ConfigModel):
     key: str = GPU_TAINT_KEY
     value: str = GPU_TAINT_VALUE
-    effect: Literal["NoSchedule", "PreferNoSchedule", "NoExecute"] = GPU_TAINT_EFFECT
+    effect: TaintEffect = GPU_TAINT_EFFECT
 
 
 class GpuSpec(ConfigModel):
@@ -51,16 +52,27 @@ class GpuSpec(ConfigModel):
     count: PositiveInt
 
 
-class GpuPool(ConfigModel):
+class PoolPlacement(ConfigModel):
+    """What node agents (the GPU Operator's daemonsets, device plugins) need to know of a pool:
+    the taints to tolerate, who installs the driver, and how its GPUs are shared.
+
+    ``GpuPool`` is a ``PoolPlacement`` (it adds the GPUs and sizes), so a whole pool can be
+    passed wherever a placement is expected; a placement alone describes nodes someone else
+    created.
+    """
+
+    taints: list[Taint] = Field(default_factory=lambda: [Taint()])
+    # whole GPUs unless the pool asks for time-slicing or MIG (see gpu_platform.gpu.sharing)
+    sharing: GpuSharing = Field(default_factory=GpuSharing)
+    driver: DriverOwner = "operator"
+
+
+class GpuPool(PoolPlacement):
     role: PoolRole
     gpu: GpuSpec
     min_size: NonNegativeInt = 0
     max_size: PositiveInt = 1
-    taints: list[Taint] = Field(default_factory=lambda: [Taint()])
     labels: dict[str, str] = Field(default_factory=dict)
-    # whole GPUs unless the pool asks for time-slicing or MIG (see gpu_platform.gpu.sharing)
-    sharing: GpuSharing = Field(default_factory=GpuSharing)
-    driver: DriverOwner = "operator"
 
     def issues(self) -> Iterator[ConfigIssue]:
         if self.min_size > self.max_size:
@@ -95,7 +107,7 @@ def node_labels(name: str, pool: GpuPool) -> dict[str, str]:
     return labels
 
 
-def pool_scheduling(name: str, pool: GpuPool) -> Scheduling:
+def pool_scheduling(name: str, pool: PoolPlacement) -> Scheduling:
     """Node selector and tolerations for a pod that must run on ``pool``."""
     tolerations = [
         {"key": t.key, "operator": "Equal", "value": t.value, "effect": t.effect}
@@ -104,7 +116,7 @@ def pool_scheduling(name: str, pool: GpuPool) -> Scheduling:
     return Scheduling(node_selector={POOL_LABEL: name}, tolerations=tolerations)
 
 
-def all_pool_tolerations(pools: dict[str, GpuPool]) -> list[dict[str, Any]]:
+def all_pool_tolerations(pools: Mapping[str, PoolPlacement]) -> list[dict[str, Any]]:
     """Tolerations for node agents that must run on every GPU pool (deduplicated, ordered)."""
     seen: dict[tuple[str, str, str], dict[str, Any]] = {}
     for name, pool in pools.items():

@@ -24,15 +24,17 @@ ServiceMonitor does not honour labels, so the exporter's pod labels arrive renam
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import re
+from collections.abc import Iterator, Mapping
 from typing import Any, Literal
 
 import pulumi
 import pulumi_kubernetes as k8s
 from pydantic import Field
 
-from gpu_platform.config import ConfigModel
-from gpu_platform.config.errors import PATTERN_HINTS
+from gpu_platform.config import ConfigIssue, ConfigModel, component_args
+from gpu_platform.config.errors import PATTERN_HINTS, issue
+from gpu_platform.core.component import child_options
 from gpu_platform.core.names import MANAGED_BY_LABELS, DnsLabel, child_name
 from gpu_platform.k8s.objects import custom_resource
 
@@ -44,6 +46,8 @@ PATTERN_HINTS[DURATION_PATTERN] = "must be a Prometheus duration such as 30s, 5m
 PATTERN_HINTS[METRIC_NAME_PATTERN] = "must be a Prometheus metric name (letters, digits, '_' and ':')"
 
 Severity = Literal["warning", "critical"]
+# Kubernetes label values (apimachinery validation.IsValidLabelValue): at most 63 characters
+LABEL_VALUE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$")
 
 # Defaults, named so the README and tests can refer to them.
 GPU_LOW_UTILIZATION_PERCENT = 20.0
@@ -121,6 +125,16 @@ class GpuAlertsConfig(ConfigModel):
     inference_queue_backlog: InferenceQueueBacklogAlert = Field(
         default_factory=InferenceQueueBacklogAlert
     )
+
+    def issues(self) -> Iterator[ConfigIssue]:
+        for key, value in self.rule_selector_labels.items():
+            if len(value) > 63 or not LABEL_VALUE.match(value):
+                yield issue(f"ruleSelectorLabels.{key}", "must be a label value: at most 63 "
+                            "letters, digits, '-', '_' or '.', starting and ending alphanumeric", value)
+
+
+# The config model is exactly what the component needs.
+GpuAlertsArgs = GpuAlertsConfig
 
 
 def _num(value: float) -> str:
@@ -231,23 +245,32 @@ def prometheus_rule_manifest(name: str, config: GpuAlertsConfig) -> dict[str, An
 
 
 class GpuAlerts(pulumi.ComponentResource):
-    """One PrometheusRule; needs the Prometheus operator's CRDs and the namespace to exist."""
+    """One PrometheusRule; needs the Prometheus operator's CRDs and the namespace to exist
+    (order it after them with ``opts.depends_on``)."""
+
+    namespace: pulumi.Output[str]
+    rule_name: pulumi.Output[str | None]  # None: no rule (disabled, or every alert switched off)
 
     def __init__(
         self,
         name: str,
-        config: GpuAlertsConfig,
-        *,
-        depends_on: Sequence[pulumi.Resource] = (),
+        args: GpuAlertsArgs | Mapping[str, Any],
         opts: pulumi.ResourceOptions | None = None,
     ):
+        args = component_args(GpuAlertsArgs, args, component="GpuAlerts", name=name)
         super().__init__(GPU_ALERTS_TYPE, name, None, opts)
         self.rule: k8s.apiextensions.CustomResource | None = None
-        manifest = prometheus_rule_manifest(RULE_NAME, config)
-        if config.enabled and manifest["spec"]["groups"][0]["rules"]:
-            self.rule = custom_resource(
-                child_name(name, "rules"),
-                manifest,
-                pulumi.ResourceOptions(parent=self, depends_on=list(depends_on)),
-            )
-        self.register_outputs({"namespace": config.namespace, "enabled": self.rule is not None})
+        manifest = prometheus_rule_manifest(RULE_NAME, args)
+        if args.enabled and manifest["spec"]["groups"][0]["rules"]:
+            self.rule = custom_resource(child_name(name, "rules"), manifest, child_options(self, opts))
+        self.namespace = pulumi.Output.from_input(args.namespace)
+        # the name, carried by the rule's URN so that users of it depend on the rule
+        self.rule_name: pulumi.Output[str | None] = (
+            self.rule.urn.apply(lambda _: RULE_NAME) if self.rule is not None
+            else pulumi.Output.from_input(None)
+        )
+        self.register_outputs({
+            "namespace": self.namespace,
+            "ruleName": self.rule_name,
+            "enabled": self.rule is not None,
+        })

@@ -12,7 +12,7 @@ operator's per-node ``nvidia.com/gpu.deploy.*=false`` labels instead.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -20,9 +20,11 @@ import pulumi
 import pulumi_kubernetes as k8s
 from pydantic import Field
 
-from gpu_platform.config import ConfigModel
+from gpu_platform.config import ComponentArgs, ConfigIssue, ConfigModel, component_args
+from gpu_platform.config.errors import issue
+from gpu_platform.core.component import child_options
 from gpu_platform.core.names import MANAGED_BY_LABELS, DnsLabel, child_name
-from gpu_platform.core.pools import GPU_TAINT_KEY, GpuPool, all_pool_tolerations
+from gpu_platform.core.pools import GPU_TAINT_KEY, PoolPlacement, all_pool_tolerations
 from gpu_platform.gpu.sharing import (
     DEFAULT_DEVICE_PLUGIN_CONFIG,
     MIG_DISABLED_CONFIG,
@@ -57,11 +59,13 @@ class DcgmExporterSettings(ConfigModel):
     interval: str = Field(default="15s", pattern=r"^[0-9]+[smh]$")
 
 
-class GpuOperatorConfig(ConfigModel):
+class GpuOperatorSettings(ConfigModel):
     """Typed knobs of the GPU Operator; ``valuesOverrides`` is merged last, for anything else."""
 
-    enabled: bool = True
     namespace: DnsLabel = "gpu-operator"
+    # false: install into an existing namespace (one a platform team manages, Pod Security
+    # ``privileged`` already set) instead of creating and owning it
+    create_namespace: bool = True
     driver: DriverSettings = Field(default_factory=DriverSettings)
     # Node Feature Discovery labels nodes for the operator; off only where the cluster runs its own
     node_feature_discovery: bool = True
@@ -70,11 +74,35 @@ class GpuOperatorConfig(ConfigModel):
     values_overrides: dict[str, Any] = Field(default_factory=dict)
 
 
-@dataclass(frozen=True)
-class GpuDirectRdma:
+class GpuOperatorConfig(GpuOperatorSettings):
+    """``gpuOperator``: the operator's settings, and whether the environment installs it."""
+
+    enabled: bool = True
+
+
+class GpuDirectRdma(ConfigModel):
     """GPUDirect RDMA, asked for by the network layer when an RDMA network exists."""
 
     use_host_mofed: bool = False
+
+
+class GpuOperatorArgs(GpuOperatorSettings, ComponentArgs):
+    """The operator's settings plus what it needs of the pools: their placement (taints to
+    tolerate, driver ownership, GPU sharing), not the pools themselves; a ``GpuPool`` is a
+    ``PoolPlacement``, so whole pools may be passed too."""
+
+    pools: dict[DnsLabel, PoolPlacement] = Field(default_factory=dict)
+    rdma: GpuDirectRdma | None = None
+
+    def issues(self) -> Iterator[ConfigIssue]:
+        yield from mig_strategy_issues(self.pools, "pools")
+
+    @classmethod
+    def of(cls, config: GpuOperatorSettings, pools: Mapping[str, PoolPlacement],
+           rdma: GpuDirectRdma | None = None) -> GpuOperatorArgs:
+        """The args for an environment's ``gpuOperator`` and ``gpuPools``."""
+        fields = {key: getattr(config, key) for key in GpuOperatorSettings.model_fields}
+        return cls(**fields, pools=dict(pools), rdma=rdma)
 
 
 @dataclass(frozen=True)
@@ -84,30 +112,49 @@ class DriverPlan:
     operator_installs_driver: bool
 
     @classmethod
-    def for_pools(cls, pools: Mapping[str, GpuPool]) -> DriverPlan:
+    def for_pools(cls, pools: Mapping[str, PoolPlacement]) -> DriverPlan:
         # No pools yet (existing cluster, unknown nodes): the operator owns the driver.
         return cls(any(pool.driver == "operator" for pool in pools.values()) or not pools)
 
 
-def time_slicing_profiles(pools: Mapping[str, GpuPool]) -> dict[str, TimeSlicing]:
-    return {
-        sharing_profile_name(name, pool.sharing.time_slicing): pool.sharing.time_slicing
-        for name, pool in pools.items()
-        if pool.sharing.time_slicing is not None
-    }
+def time_slicing_profiles(pools: Mapping[str, PoolPlacement]) -> dict[str, TimeSlicing]:
+    """The device plugin's named time-slicing configs, by the name the pools' nodes select."""
+    profiles: dict[str, TimeSlicing] = {}
+    for name, pool in pools.items():
+        slicing = pool.sharing.time_slicing
+        if slicing is not None:
+            profiles[_profile_name(name, slicing)] = slicing
+    return profiles
 
 
-def mig_layouts(pools: Mapping[str, GpuPool]) -> dict[str, MigLayout]:
-    return {
-        sharing_profile_name(name, pool.sharing.mig): pool.sharing.mig
-        for name, pool in pools.items()
-        if pool.sharing.mig is not None
-    }
+def mig_layouts(pools: Mapping[str, PoolPlacement]) -> dict[str, MigLayout]:
+    """mig-parted's named layouts, by the name the pools' nodes select."""
+    layouts: dict[str, MigLayout] = {}
+    for name, pool in pools.items():
+        layout = pool.sharing.mig
+        if layout is not None:
+            layouts[_profile_name(name, layout)] = layout
+    return layouts
+
+
+def mig_strategy_issues(pools: Mapping[str, PoolPlacement], path: str) -> Iterator[ConfigIssue]:
+    """The pools' MIG layouts must agree on the operator's one cluster-wide ``mig.strategy``."""
+    layouts = {name: pool.sharing.mig for name, pool in pools.items() if pool.sharing.mig is not None}
+    try:
+        cluster_mig_strategy(layouts)
+    except ValueError as err:
+        yield issue(path, str(err).replace("MIG layouts", "the MIG layouts of pools", 1))
+
+
+def _profile_name(pool_name: str, sharing: TimeSlicing | MigLayout) -> str:
+    name = sharing_profile_name(pool_name, sharing)
+    assert name is not None  # a time-slicing config or a MIG layout always has a name
+    return name
 
 
 def gpu_operator_values(
-    config: GpuOperatorConfig,
-    pools: Mapping[str, GpuPool],
+    config: GpuOperatorSettings,
+    pools: Mapping[str, PoolPlacement],
     rdma: GpuDirectRdma | None = None,
 ) -> dict[str, Any]:
     """The chart values for these pools (pure). Every key path exists in the chart's values.yaml."""
@@ -148,6 +195,10 @@ def gpu_operator_values(
     return deep_merge(values, config.values_overrides)
 
 
+def _object_name(metadata: Any) -> str:
+    return str(metadata["name"] if isinstance(metadata, dict) else metadata.name)
+
+
 def _unique(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
     seen: list[dict[str, Any]] = []
     for item in items:
@@ -157,36 +208,40 @@ def _unique(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 class GpuOperator(pulumi.ComponentResource):
-    """Namespace, sharing ConfigMaps and the pinned GPU Operator release."""
+    """Namespace (unless it exists), sharing ConfigMaps and the pinned GPU Operator release."""
+
+    namespace: pulumi.Output[str]
+    release_name: pulumi.Output[str]
 
     def __init__(
         self,
         name: str,
-        config: GpuOperatorConfig,
-        pools: Mapping[str, GpuPool],
-        *,
-        rdma: GpuDirectRdma | None = None,
+        args: GpuOperatorArgs | Mapping[str, Any],
         opts: pulumi.ResourceOptions | None = None,
     ):
+        args = component_args(GpuOperatorArgs, args, component="GpuOperator", name=name)
         super().__init__(GPU_OPERATOR_TYPE, name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
-        ns = config.namespace
-        self.namespace = namespace(child_name(name, "ns"), ns, "privileged", child)
-        in_ns = pulumi.ResourceOptions(parent=self, depends_on=[self.namespace])
+        child = child_options(self, opts)
+        ns = args.namespace
+        self.namespace_resource: k8s.core.v1.Namespace | None = None
+        if args.create_namespace:
+            self.namespace_resource = namespace(child_name(name, "ns"), ns, "privileged", child)
+        owned: list[pulumi.Resource] = [self.namespace_resource] if self.namespace_resource else []
+        in_ns = child_options(self, opts, depends_on=owned)
         labels = {**MANAGED_BY_LABELS, "app.kubernetes.io/component": "gpu-sharing"}
         self.device_plugin_config = k8s.core.v1.ConfigMap(
             child_name(name, "device-plugin-config"),
             metadata={"name": DEVICE_PLUGIN_CONFIGMAP, "namespace": ns, "labels": labels},
-            data=render_device_plugin_configs(time_slicing_profiles(pools)),
+            data=render_device_plugin_configs(time_slicing_profiles(args.pools)),
             opts=in_ns,
         )
         self.mig_config = k8s.core.v1.ConfigMap(
             child_name(name, "mig-config"),
             metadata={"name": MIG_PARTED_CONFIGMAP, "namespace": ns, "labels": labels},
-            data=render_mig_parted_configmap_data(mig_layouts(pools)),
+            data=render_mig_parted_configmap_data(mig_layouts(args.pools)),
             opts=in_ns,
         )
-        self.values = gpu_operator_values(config, pools, rdma)
+        self.values = gpu_operator_values(args, args.pools, args.rdma)
         self.release = helm_release(
             child_name(name, "chart"),
             GPU_OPERATOR,
@@ -194,6 +249,16 @@ class GpuOperator(pulumi.ComponentResource):
             namespace=ns,
             values=self.values,
             opts=child,
-            depends_on=[self.namespace, self.device_plugin_config, self.mig_config],
+            depends_on=[*owned, self.device_plugin_config, self.mig_config],
         )
-        self.register_outputs({"namespace": ns, "chartVersion": GPU_OPERATOR.version})
+        # from the namespace object where this component owns it, so users of the name wait for it
+        self.namespace = (
+            self.namespace_resource.metadata.apply(_object_name)
+            if self.namespace_resource is not None else pulumi.Output.from_input(ns)
+        )
+        self.release_name = self.release.name  # type: ignore[assignment]
+        self.register_outputs({
+            "namespace": self.namespace,
+            "releaseName": self.release_name,
+            "chartVersion": GPU_OPERATOR.version,
+        })
