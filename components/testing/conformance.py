@@ -67,6 +67,7 @@ import yaml
 from jsonschema.exceptions import ValidationError
 from referencing import Registry, Resource
 
+from gpu_platform.plan.model import BUILTIN_API_GROUPS
 from gpu_platform.versions import KUBERNETES_MINORS
 
 __all__ = [
@@ -79,34 +80,6 @@ __all__ = [
 
 #: Environment variable naming the upstream folder explicitly (overrides discovery).
 UPSTREAM_ENV = "GPU_PLATFORM_UPSTREAM"
-
-#: API groups served by the Kubernetes API server itself (validated with kubernetes-validate);
-#: every other group is a custom resource whose CRD schema must exist upstream.
-BUILTIN_API_GROUPS: frozenset[str] = frozenset(
-    {
-        "",  # core: apiVersion "v1"
-        "admissionregistration.k8s.io",
-        "apiextensions.k8s.io",
-        "apiregistration.k8s.io",
-        "apps",
-        "authentication.k8s.io",
-        "authorization.k8s.io",
-        "autoscaling",
-        "batch",
-        "certificates.k8s.io",
-        "coordination.k8s.io",
-        "discovery.k8s.io",
-        "events.k8s.io",
-        "flowcontrol.apiserver.k8s.io",
-        "networking.k8s.io",
-        "node.k8s.io",
-        "policy",
-        "rbac.authorization.k8s.io",
-        "resource.k8s.io",
-        "scheduling.k8s.io",
-        "storage.k8s.io",
-    }
-)
 
 _MAX_MESSAGE = 300
 
