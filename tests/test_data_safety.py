@@ -9,7 +9,9 @@ from gpu_platform.plan.model import helm_release_manifest
 from gpu_platform.plan.policy import GENERIC
 from gpu_platform.plan.safety import guard_problems, is_custom_resource
 from gpu_platform.policy import POLICY, STATEFUL
-from gpu_platform.testing.fixtures import ENVIRONMENTS
+from gpu_platform.testing.fixtures import stacks
+
+ENVIRONMENTS = stacks()
 
 
 @pytest.mark.parametrize("env", ENVIRONMENTS)
