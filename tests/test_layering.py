@@ -11,6 +11,8 @@ of everything. Imports under ``if TYPE_CHECKING:`` count too: mypy follows them.
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -175,3 +177,21 @@ def test_imports_are_read_in_every_form(tmp_path, monkeypatch):
         "gpu_platform.k8s.addon", "gpu_platform", "gpu_platform.policy", "gpu_platform.testing",
         "gpu_platform.testing.fixtures",
     }
+
+
+def test_the_runtime_imports_without_the_testing_extra():
+    # every module outside gpu_platform.testing, in a fresh interpreter where the testing extra's
+    # packages cannot be imported (as after a plain `pip install gpu-platform`)
+    runtime = sorted(m for m in MODULES if not within(m, HARNESS))
+    script = (
+        "import sys, importlib\n"
+        "for blocked in ('pytest', 'jsonschema', 'kubernetes_validate', 'referencing', 'hypothesis'):\n"
+        "    sys.modules[blocked] = None\n"
+        f"for name in {runtime!r}:\n"
+        "    importlib.import_module(name)\n"
+        "print(len([m for m in sys.modules if m.startswith('gpu_platform.testing')]))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                            timeout=300, cwd=ROOT)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "0"
