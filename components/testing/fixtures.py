@@ -160,12 +160,12 @@ def run_component() -> Callable[..., Plan]:
     return run
 
 
-def refusal(build: Callable[[], Any], *, project: str = "project") -> ConfigError:
+def refusal(build: Callable[[], Any], *, project: str | None = None) -> ConfigError:
     """Run ``build`` (which constructs a component with bad args) under mocks; assert it raises
     ``ConfigError`` before any resource is registered, and return the error for its message."""
     monitor = CapturingMonitor(PlanMocks())
     with pytest.raises(ConfigError) as caught:
-        run_program(build, project=project, stack="refusal", monitor=monitor)
+        run_program(build, project=project or _default_project(), stack="refusal", monitor=monitor)
     registered = sorted(monitor.registrations)
     assert registered == [], f"registered before the error: {registered}"
     return caught.value
