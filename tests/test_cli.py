@@ -8,7 +8,10 @@ import sys
 import pytest
 import yaml
 
-from gpu_platform.testing.fixtures import ENVIRONMENTS, PROJECT_DIR
+from gpu_platform.testing.fixtures import project_dir, stacks
+
+PROJECT_DIR = project_dir()
+ENVIRONMENTS = stacks()
 
 
 def run_cli(*args, cwd=PROJECT_DIR):

@@ -6,8 +6,12 @@ import pytest
 
 from gpu_platform.k8s.crds import CHART_CRDS
 from gpu_platform.plan.model import helm_release_manifest
-from gpu_platform.plan.safety import STATEFUL, guard_problems, is_custom_resource
-from gpu_platform.testing.fixtures import ENVIRONMENTS
+from gpu_platform.plan.policy import GENERIC
+from gpu_platform.plan.safety import guard_problems, is_custom_resource
+from gpu_platform.policy import POLICY, STATEFUL
+from gpu_platform.testing.fixtures import stacks
+
+ENVIRONMENTS = stacks()
 
 
 @pytest.mark.parametrize("env", ENVIRONMENTS)
@@ -59,7 +63,41 @@ def test_unclassified_type_is_reported(run_component):
                            billing_mode="PAY_PER_REQUEST")
 
     assert guard_problems(run_component(program)) == [
-        "aws:dynamodb/table:Table: not classified in gpu_platform.plan.safety"
+        "aws:dynamodb/table:Table: not classified by the plan policy (gpu-platform)"
+    ]
+
+
+def test_the_installed_policy_is_this_librarys():
+    # registered as an entry point in pyproject.toml; a stale install lacks it: pip install -e .
+    from gpu_platform.plan.policy import default_policy
+
+    assert default_policy().name == "gpu-platform"
+    assert default_policy().stateful == POLICY.stateful
+
+
+def test_the_engine_without_a_policy_classifies_nothing(run_component):
+    def program():
+        k8s.core.v1.ConfigMap("cm", metadata={"name": "cm"}, data={"a": "b"})
+        k8s.apiextensions.CustomResource(
+            "rc", api_version="ray.io/v1", kind="RayCluster", metadata={"name": "rc"}, spec={}
+        )
+
+    # the custom resource needs no entry (its CRD is what must survive); the ConfigMap does
+    assert guard_problems(run_component(program), GENERIC) == [
+        "kubernetes:core/v1:ConfigMap: not classified by the plan policy (generic)"
+    ]
+
+
+def test_a_helm_release_is_guarded_by_its_charts_crd_handling(run_component):
+    def program():
+        k8s.helm.v3.Release("kueue", chart="kueue", version="0.1.0")
+        k8s.helm.v3.Release("kuberay", chart="kuberay-operator", version="0.1.0")
+
+    assert guard_problems(run_component(program)) == [
+        "kubernetes:helm.sh/v3:Release kueue: must be protected (its CRDs are chart templates that "
+        "go with the release)",
+        "kubernetes:helm.sh/v3:Release kueue: must be retained on delete (its CRDs are chart "
+        "templates that go with the release)",
     ]
 
 

@@ -1,6 +1,8 @@
 """The offline engine captures what the real engine would receive: parents, dependencies,
 options, secrets, outputs, and engine-style URNs; unknown invokes fail naming the token."""
 
+from pathlib import Path
+
 import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
@@ -158,3 +160,111 @@ def test_computed_outputs_make_irsa_trust_policies_concrete(plan_env):
         f"{issuer}:sub": "system:serviceaccount:kube-system:cluster-autoscaler",
         f"{issuer}:aud": "sts.amazonaws.com",
     }
+
+
+# --- the harness outside this repository: any project, stack, name and config namespace ----------
+
+from gpu_platform.testing import fixtures as harness  # noqa: E402
+
+USER_PROGRAM = '''
+from pathlib import Path
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+config = pulumi.Config()  # the project's own namespace
+k8s.core.v1.Namespace("team", metadata={"name": config.require("namespace")})
+pulumi.export("replicas", pulumi.Config("ray").require_int("replicas"))
+'''
+
+
+def user_project(folder, name="team-gpu", stacks=("dev",)):
+    """A user's own Pulumi project: Pulumi.yaml, a program, one stack file per stack."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "Pulumi.yaml").write_text(f"name: {name}\nruntime: python\n")
+    (folder / "__main__.py").write_text(USER_PROGRAM)
+    for stack in stacks:
+        (folder / f"Pulumi.{stack}.yaml").write_text(
+            f"config:\n  {name}:namespace: {stack}-ml\n  ray:replicas: 2\n"
+        )
+    return folder
+
+
+def test_plan_env_plans_any_project_directory_under_its_own_name(plan_env, tmp_path):
+    folder = user_project(tmp_path / "team", stacks=("dev", "prod"))
+    plan = plan_env("prod", project_dir=folder)
+    assert (plan.project, plan.stack) == ("team-gpu", "prod")
+    assert [r.urn for r in plan] == ["urn:pulumi:prod::team-gpu::kubernetes:core/v1:Namespace::team"]
+    assert plan.one(NS, "team").inputs["metadata"] == {"name": "prod-ml"}
+    assert plan.outputs == {"replicas": 2}
+    assert harness.stacks(folder) == ["dev", "prod"] and harness.project_name(folder) == "team-gpu"
+
+
+def test_the_session_project_is_found_from_the_rootdir_not_from_the_installed_package():
+    # this repository's conftest plans this repository: its Pulumi.yaml, its stacks
+    root = Path(__file__).resolve().parents[1]
+    assert harness.project_dir() == root == harness.PROJECT_DIR
+    assert harness.project_name() == "gpu-platform"
+    assert harness.ENVIRONMENTS == ("dev", "onprem", "prod", "staging")
+    assert harness.find_project_dir(root / "components" / "plan") == root
+    assert harness.find_project_dir(Path("/")) is None
+
+
+def test_run_component_runs_under_any_project_name_and_config_namespace(run_component):
+    def program():
+        k8s.core.v1.Namespace("ns", metadata={"name": pulumi.Config("acme").require("namespace")})
+
+    plan = run_component(program, project="team-gpu", stack="ci", config={"namespace": "ml"},
+                         config_namespace="acme")
+    assert plan.one(NS, "ns").urn == "urn:pulumi:ci::team-gpu::kubernetes:core/v1:Namespace::ns"
+    assert plan.one(NS, "ns").inputs["metadata"] == {"name": "ml"}
+
+
+def test_a_mapping_config_defaults_to_the_projects_namespace(run_component):
+    def program():
+        pulumi.export("pools", pulumi.Config().require_object("pools"))
+
+    assert run_component(program, project="team-gpu", config={"pools": {"a": 1}}).outputs == {
+        "pools": {"a": 1}
+    }
+    assert run_component(program, config={"pools": ["x"]}).outputs == {"pools": ["x"]}  # gpu-platform
+
+
+def test_component_config_names_its_namespace():
+    assert harness.component_config({"a": "x", "b": {"c": 1}}, "acme") == StackConfig(
+        {"acme:a": "x", "acme:b": '{"c": 1}'}
+    )
+    assert harness.component_config({"a": 1}) == StackConfig({"gpu-platform:a": "1"})
+
+
+def test_config_namespace_with_a_stack_config_is_a_mistake(run_component):
+    with pytest.raises(TypeError, match="config_namespace applies to a {key: value} config"):
+        run_component(lambda: None, config=StackConfig(), config_namespace="acme")
+
+
+def test_check_plan_reports_every_object_and_helm_values_problem(run_component, conformance):
+    def program():
+        k8s.core.v1.ConfigMap("cm", metadata={"name": "cm", "labels": {"bad key!": "x"}},
+                              data={"a": "b"})
+        k8s.apps.v1.Deployment("web", metadata={"name": "web"}, spec={
+            "replica": 2, "selector": {"matchLabels": {"app": "web"}},
+            "template": {"metadata": {"labels": {"app": "web"}},
+                         "spec": {"containers": [{"name": "web", "image": "nginx:1.27"}]}},
+        })
+        k8s.helm.v3.Release("gpu", chart="gpu-operator", version="v25.3.0",
+                            values={"driver": {"enabld": False}})
+
+    plan = run_component(program)
+    problems = conformance.check_plan(plan)
+    assert [p.split(" [Kubernetes")[0] for p in problems] == [
+        "Deployment/web: spec.replica: field not declared in the schema (the API server would drop "
+        "it) (did you mean 'replicas'?)",
+        "ConfigMap/cm: metadata.labels[\"bad key!\"]: invalid key: name part 'bad key!' must be at "
+        "most 63 characters, alphanumeric at both ends, '-', '_' or '.' between",
+        "helm/gpu-operator: driver.enabld: not a key of the chart's values.yaml (did you mean "
+        "'enabled'?)",
+    ]
+    with pytest.raises(AssertionError, match=r"^3 conformance problem\(s\):\nDeployment/web: "):
+        conformance.assert_plan(plan)
+    assert conformance.check_plan(run_component(lambda: k8s.core.v1.ConfigMap(
+        "ok", metadata={"name": "ok"}, data={"a": "b"}))) == []

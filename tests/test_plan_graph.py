@@ -8,8 +8,6 @@ import pytest
 
 from gpu_platform.plan.capture import Registration
 from gpu_platform.plan.graph import (
-    CHART_DURATIONS,
-    DURATIONS,
     DeployGraph,
     Duration,
     critical_path,
@@ -17,10 +15,13 @@ from gpu_platform.plan.graph import (
     resource_duration,
 )
 from gpu_platform.plan.model import HELM_RELEASE_TYPE, Plan
+from gpu_platform.plan.policy import GENERIC, PlanPolicy
 from gpu_platform.plan.render import print_summary
+from gpu_platform.policy import CHART_DURATIONS, DURATIONS, POLICY
 
 SLOW, MID, FAST, COMPONENT = "test:index:Slow", "test:index:Mid", "test:index:Fast", "test:index:Group"
-TABLE = (Duration(SLOW, 20, "fixture"), Duration(MID, 10, "fixture"), Duration(FAST, 1, "fixture"))
+TABLE = PlanPolicy("fixture", durations=(
+    Duration(SLOW, 20, "fixture"), Duration(MID, 10, "fixture"), Duration(FAST, 1, "fixture")))
 
 
 def urn(name: str, type_: str = FAST) -> str:
@@ -127,6 +128,13 @@ def test_durations_by_type_chart_and_default():
     assert resource_duration(reg("g", COMPONENT, custom=False)).seconds == 0
     assert resource_duration(reg("u", "acme:index:Widget")).seconds == 30
     assert all(row.source for row in (*DURATIONS, *CHART_DURATIONS.values()))
+
+
+def test_the_engine_knows_no_durations_of_its_own():
+    # generic: components 0, everything else the 30 s guess; this library's table is a policy
+    assert resource_duration(reg("c", "aws:eks/cluster:Cluster"), GENERIC).seconds == 30
+    assert resource_duration(reg("g", COMPONENT, custom=False), GENERIC).seconds == 0
+    assert resource_duration(reg("c", "aws:eks/cluster:Cluster"), POLICY).seconds == 600
 
 
 def test_format_shows_the_estimate_and_the_longest_links_in_order():

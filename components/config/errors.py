@@ -170,7 +170,7 @@ def _from_pydantic(model_cls: type[BaseModel], err: Mapping[str, Any]) -> Config
         return ConfigIssue(path, text, value)
     if kind == "string_pattern_mismatch":
         pattern = ctx.get("pattern")
-        hint = PATTERN_HINTS.get(pattern, f"must match the pattern {pattern}")
+        hint = PATTERN_HINTS.get(str(pattern), f"must match the pattern {pattern}")
         return ConfigIssue(path, hint, value)
     if kind in _TYPES:
         return ConfigIssue(path, _TYPES[kind], value)

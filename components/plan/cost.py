@@ -1,46 +1,27 @@
 """What an environment's node pools cost per hour, read from the plan itself.
 
 Every ``aws:eks/nodeGroup:NodeGroup`` in a plan is a pool: its ``instanceTypes``,
-``scalingConfig`` (minSize/maxSize) and ``capacityType`` are inputs, its name is the
-``gpu-platform.io/pool`` label (the system pool carries ``gpu-platform.io/node-class``). Prices are
-on-demand Linux us-east-1 list prices: GPU types from ``gpu_platform.catalog.instances`` (dated,
-with sources), the general-purpose types system pools use from ``GENERAL_PURPOSE_PRICES`` below.
-Spot pools show the on-demand price as an upper bound: the spot price varies by hour and zone.
-A plan with no node groups (an existing cluster) has no cloud cost to report.
+``scalingConfig`` (minSize/maxSize) and ``capacityType`` are inputs, its name is the first of the
+policy's ``pool_labels`` it carries (else the resource's name). Prices are the policy's on-demand
+list prices (this library's: ``gpu_platform.policy``, us-east-1, dated with sources). Spot pools
+show the on-demand price as an upper bound: the spot price varies by hour and zone. A plan with no
+node groups (an existing cluster) has no cloud cost to report.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from gpu_platform.catalog.instances import INSTANCE_TYPES
 from gpu_platform.plan.capture import Registration
 from gpu_platform.plan.model import Plan
+from gpu_platform.plan.policy import PlanPolicy, resolve
 
 NODE_GROUP_TYPE = "aws:eks/nodeGroup:NodeGroup"
-POOL_LABEL = "gpu-platform.io/pool"
-NODE_CLASS_LABEL = "gpu-platform.io/node-class"
-
-_M6I_SOURCE = (
-    "https://aws.amazon.com/ec2/pricing/on-demand/ (Linux, us-east-1); m6i list price unchanged "
-    "since launch (2021), not re-read on 2026-11-25"
-)
-# On-demand $/h of the non-GPU types system pools use (the GPU catalog holds only GPU types).
-GENERAL_PURPOSE_PRICES: dict[str, tuple[float, str]] = {
-    "m6i.large": (0.096, _M6I_SOURCE),
-    "m6i.xlarge": (0.192, _M6I_SOURCE),
-    "m6i.2xlarge": (0.384, _M6I_SOURCE),
-    "m6i.4xlarge": (0.768, _M6I_SOURCE),
-}
 
 
-def instance_price(instance_type: str) -> float | None:
+def instance_price(instance_type: str, policy: PlanPolicy | None = None) -> float | None:
     """On-demand $/h, or None where there is no list price (p5e, or a type we do not know)."""
-    if instance_type in INSTANCE_TYPES:
-        return INSTANCE_TYPES[instance_type].price_usd_hour
-    if instance_type in GENERAL_PURPOSE_PRICES:
-        return GENERAL_PURPOSE_PRICES[instance_type][0]
-    return None
+    return resolve(policy).price(instance_type)
 
 
 @dataclass(frozen=True)
@@ -84,10 +65,12 @@ class EnvironmentCost:
         return tuple(p.pool for p in self.pools if p.price_usd_hour is None)
 
 
-def pool_cost(node_group: Registration) -> PoolCost:
+def pool_cost(node_group: Registration, policy: PlanPolicy | None = None) -> PoolCost:
+    rules = resolve(policy)
     inputs = node_group.inputs
     labels = inputs.get("labels") or {}
-    pool = labels.get(POOL_LABEL) or labels.get(NODE_CLASS_LABEL) or node_group.name
+    named = [labels[label] for label in rules.pool_labels if labels.get(label)]
+    pool = named[0] if named else node_group.name
     # a pool of several types is priced by its first (the one the platform asks for)
     types = inputs.get("instanceTypes") or ["unknown"]
     scaling = inputs.get("scalingConfig") or {}
@@ -98,13 +81,14 @@ def pool_cost(node_group: Registration) -> PoolCost:
         capacity_type=str(inputs.get("capacityType") or "ON_DEMAND"),
         min_size=int(scaling.get("minSize", 0)),
         max_size=int(scaling.get("maxSize", 0)),
-        price_usd_hour=instance_price(str(types[0])),
+        price_usd_hour=rules.price(str(types[0])),
     )
 
 
-def environment_cost(plan: Plan) -> EnvironmentCost:
+def environment_cost(plan: Plan, policy: PlanPolicy | None = None) -> EnvironmentCost:
     """Every node group in the plan, the system pool first, then pools by name."""
-    pools = [pool_cost(r) for r in plan.find(NODE_GROUP_TYPE)]
+    rules = resolve(policy)
+    pools = [pool_cost(r, rules) for r in plan.find(NODE_GROUP_TYPE)]
     pools.sort(key=lambda p: (p.pool != "system", p.pool))
     return EnvironmentCost(tuple(pools))
 

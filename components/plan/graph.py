@@ -12,92 +12,40 @@ resource waits for:
 
 A component creates nothing itself: it is complete when all its children are, so depending on a
 component means waiting for all of its descendants (Pulumi's ``depends_on`` on a
-ComponentResource). Durations are estimates from ``DURATIONS``, not measurements of one run.
+ComponentResource). Durations are estimates from a ``PlanPolicy`` (this library's table is in
+``gpu_platform.policy``), not measurements of one run.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
 
 from gpu_platform.plan.capture import Registration
-from gpu_platform.plan.model import HELM_RELEASE_TYPE, Plan
-
-_EKS_DOCS = "https://docs.aws.amazon.com/eks/latest/userguide/create-cluster.html"
-_API_CALL = "one synchronous API call; seconds in practice"
-
-
-@dataclass(frozen=True)
-class Duration:
-    """How long creating one resource of a type takes. ``match`` ending in ``*`` is a prefix."""
-
-    match: str
-    seconds: float
-    source: str
-
-
-DEFAULT_DURATION = Duration("*", 30, "unknown type: a cautious guess for a cloud API create")
-COMPONENT_DURATION = Duration("component", 0, "components create nothing; they wait for children")
-
-DURATIONS: tuple[Duration, ...] = (
-    Duration("aws:eks/cluster:Cluster", 600,
-             f"control plane: 'several minutes' ({_EKS_DOCS}); 9-12 min observed with pulumi-eks"),
-    Duration("aws:eks/nodeGroup:NodeGroup", 240,
-             "managed node group create waits for nodes Ready: 3-5 min (GPU AMIs the upper end)"),
-    Duration("aws:eks/addon:Addon", 60, "EKS add-on create waits for ACTIVE (coredns needs nodes)"),
-    Duration("aws:ec2/natGateway:NatGateway", 120,
-             "NAT gateway pending -> available: 1-2 min (terraform-provider-aws waiter, 10 min cap)"),
-    Duration("aws:iam/openIdConnectProvider:OpenIdConnectProvider", 2, _API_CALL),
-    Duration("aws:iam/role:Role", 3, "IAM create plus the provider's propagation retry"),
-    Duration("aws:kms/key:Key", 5, "KMS CreateKey: seconds"),
-    Duration("aws:ec2/vpc:Vpc", 3, "VPC create waits for 'available': seconds"),
-    Duration("aws:ec2/subnet:Subnet", 2, _API_CALL),
-    Duration("aws:ec2/securityGroup:SecurityGroup", 3, _API_CALL),
-    Duration("aws:s3/bucket:Bucket", 3, _API_CALL),
-    Duration("aws:*", 2, _API_CALL),
-    Duration(HELM_RELEASE_TYPE, 120,
-             "helm install with wait: 1-3 min per chart (images pulled, pods Ready)"),
-    Duration("pulumi:providers:*", 0, "provider configuration: no cloud call"),
-    Duration("kubernetes:*", 1, "one API-server create; pulumi-kubernetes awaits are short for these"),
+from gpu_platform.plan.model import Plan
+from gpu_platform.plan.policy import (
+    COMPONENT_DURATION,
+    DEFAULT_DURATION,
+    Duration,
+    PlanPolicy,
+    resolve,
 )
 
-# Charts whose install waits much longer or shorter than a typical release.
-CHART_DURATIONS: dict[str, Duration] = {
-    "gpu-operator": Duration("gpu-operator", 300,
-                             "operator, toolkit, device plugin and validator pods Ready: ~5 min"),
-    "gpu-operator+driver": Duration("gpu-operator+driver", 600,
-                                    "plus the driver container compiling/loading the kernel module: ~10 min"),
-    "kserve-crd": Duration("kserve-crd", 20, "CRDs only: no pods to wait for"),
-    "aws-efa-k8s-device-plugin": Duration("aws-efa-k8s-device-plugin", 30, "one DaemonSet, no GPU nodes yet"),
-}
+__all__ = [
+    "COMPONENT_DURATION",
+    "DEFAULT_DURATION",
+    "CriticalPath",
+    "DeployGraph",
+    "Duration",
+    "Step",
+    "critical_path",
+    "format_critical_path",
+    "resource_duration",
+]
 
 
-def resource_duration(resource: Registration, table: Iterable[Duration] = DURATIONS) -> Duration:
-    """The estimate for one resource: components 0, Helm charts by chart, else by type."""
-    if not resource.custom:
-        return COMPONENT_DURATION
-    if resource.type == HELM_RELEASE_TYPE:
-        chart = _chart_name(resource.inputs)
-        if chart == "gpu-operator" and _driver_enabled(resource.inputs):
-            chart = "gpu-operator+driver"
-        if chart in CHART_DURATIONS:
-            return CHART_DURATIONS[chart]
-    for row in table:
-        if row.match == resource.type or (
-            row.match.endswith("*") and resource.type.startswith(row.match[:-1])
-        ):
-            return row
-    return DEFAULT_DURATION
-
-
-def _chart_name(inputs: Mapping[str, Any]) -> str:
-    return str(inputs.get("chart", "")).rsplit("/", 1)[-1]
-
-
-def _driver_enabled(inputs: Mapping[str, Any]) -> bool:
-    driver = (inputs.get("values") or {}).get("driver") or {}
-    return driver.get("enabled", True) is not False  # the chart's default installs the driver
+def resource_duration(resource: Registration, policy: PlanPolicy | None = None) -> Duration:
+    """The estimate for one resource under ``policy`` (default: the installed libraries')."""
+    return resolve(policy).duration(resource)
 
 
 @dataclass(frozen=True)
@@ -194,11 +142,13 @@ class DeployGraph:
         return result
 
 
-def critical_path(plan: Plan, table: Iterable[Duration] = DURATIONS) -> CriticalPath:
-    """The longest chain of waits through the plan, its length, and the one-at-a-time total."""
+def critical_path(plan: Plan, policy: PlanPolicy | None = None) -> CriticalPath:
+    """The longest chain of waits through the plan, its length, and the one-at-a-time total.
+
+    Durations come from ``policy`` (default: the installed libraries', see ``plan.policy``)."""
     graph = DeployGraph(plan)
-    rows = tuple(table)
-    own = {urn: resource_duration(r, rows).seconds for urn, r in graph.resources.items()}
+    rules = resolve(policy)
+    own = {urn: rules.duration(r).seconds for urn, r in graph.resources.items()}
     finish: dict[str, float] = {}
     before: dict[str, str | None] = {}
     for urn in graph.order():

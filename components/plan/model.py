@@ -12,6 +12,35 @@ if TYPE_CHECKING:
     from gpu_platform.plan.capture import CapturingMonitor
 
 HELM_RELEASE_TYPE = "kubernetes:helm.sh/v3:Release"
+
+#: API groups served by the Kubernetes API server itself; every other group is a custom resource
+#: (the conformance checks validate these with kubernetes-validate, others against CRD schemas).
+BUILTIN_API_GROUPS: frozenset[str] = frozenset(
+    {
+        "",  # core: apiVersion "v1"
+        "admissionregistration.k8s.io",
+        "apiextensions.k8s.io",
+        "apiregistration.k8s.io",
+        "apps",
+        "authentication.k8s.io",
+        "authorization.k8s.io",
+        "autoscaling",
+        "batch",
+        "certificates.k8s.io",
+        "coordination.k8s.io",
+        "discovery.k8s.io",
+        "events.k8s.io",
+        "flowcontrol.apiserver.k8s.io",
+        "networking.k8s.io",
+        "node.k8s.io",
+        "policy",
+        "rbac.authorization.k8s.io",
+        "resource.k8s.io",
+        "scheduling.k8s.io",
+        "storage.k8s.io",
+    }
+)
+
 # Kubernetes resource types that are not objects the stack declares directly.
 _NOT_OBJECTS = ("kubernetes:helm.sh/", "kubernetes:yaml", "kubernetes:kustomize")
 

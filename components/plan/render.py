@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 import yaml
 
@@ -18,6 +18,7 @@ from gpu_platform.plan.model import (
     is_kubernetes_object,
     kubernetes_object,
 )
+from gpu_platform.plan.policy import PlanPolicy, resolve
 
 
 def _flags(resource: Registration) -> str:
@@ -51,15 +52,18 @@ def print_tree(plan: Plan, out: TextIO) -> None:
         walk(None, 1)
 
 
-def print_summary(plan: Plan, out: TextIO) -> None:
+def print_summary(plan: Plan, out: TextIO, policy: PlanPolicy | None = None) -> None:
+    """Counts by type, the deploy-time estimate and node pool cost (durations and prices from
+    ``policy``; default: the installed libraries', see ``gpu_platform.plan.policy``)."""
+    rules = resolve(policy)
     types = plan.types()
     width = max((len(t) for t in types), default=10)
     out.write(f"\n{'resource type':<{width}}  count\n")
     for type_, count in types.items():
         out.write(f"{type_:<{width}}  {count:>5}\n")
     out.write(f"{'total':<{width}}  {len(plan):>5}\n")
-    out.write("\n" + format_critical_path(critical_path(plan)))
-    out.write("\n" + format_cost_table(environment_cost(plan)))
+    out.write("\n" + format_critical_path(critical_path(plan, rules)))
+    out.write("\n" + format_cost_table(environment_cost(plan, rules)))
     helm = plan.helm_releases()
     if helm:
         out.write("\nHelm charts:\n")
@@ -94,7 +98,13 @@ def write_plan(plan: Plan, out_dir: Path) -> tuple[Path, Path]:
     return plan_path, manifests
 
 
-class _ManifestDumper(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):  # libyaml: 4x faster
+if TYPE_CHECKING:
+    from yaml import SafeDumper as _SafeDumper
+else:  # libyaml's dumper where PyYAML was built with it: 4x faster
+    _SafeDumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
+
+class _ManifestDumper(_SafeDumper):
     """Multi-line strings (embedded config files) as readable literal blocks."""
 
 

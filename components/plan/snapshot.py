@@ -13,9 +13,9 @@ import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
-from gpu_platform.plan.capture import ROOT_STACK_TYPE, Registration
+from gpu_platform.plan.capture import ROOT_STACK_TYPE
 from gpu_platform.plan.model import Plan
 
 SNAPSHOT_PATH = Path("tests") / "snapshots" / "urns.json"
@@ -54,7 +54,17 @@ def read_snapshot(path: Path) -> dict[str, list[SnapshotEntry]]:
     return {env: [SnapshotEntry(**entry) for entry in entries] for env, entries in document.items()}
 
 
-def alias_urns(resource: Registration) -> list[str]:
+class Aliased(Protocol):
+    """What ``alias_urns`` reads: a ``Registration``, or a resource read back from plan.json."""
+
+    urn: str
+    type: str
+    name: str
+    parent: str | None
+    aliases: list[Any]
+
+
+def alias_urns(resource: Aliased) -> list[str]:
     """The URNs a resource's aliases name (full URNs, or specs resolved the engine's way)."""
     stack, project = resource.urn.split("::")[0].removeprefix("urn:pulumi:"), resource.urn.split("::")[1]
     urns = []

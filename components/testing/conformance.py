@@ -67,6 +67,7 @@ import yaml
 from jsonschema.exceptions import ValidationError
 from referencing import Registry, Resource
 
+from gpu_platform.plan.model import BUILTIN_API_GROUPS, Plan, helm_release_manifest
 from gpu_platform.versions import KUBERNETES_MINORS
 
 __all__ = [
@@ -79,34 +80,6 @@ __all__ = [
 
 #: Environment variable naming the upstream folder explicitly (overrides discovery).
 UPSTREAM_ENV = "GPU_PLATFORM_UPSTREAM"
-
-#: API groups served by the Kubernetes API server itself (validated with kubernetes-validate);
-#: every other group is a custom resource whose CRD schema must exist upstream.
-BUILTIN_API_GROUPS: frozenset[str] = frozenset(
-    {
-        "",  # core: apiVersion "v1"
-        "admissionregistration.k8s.io",
-        "apiextensions.k8s.io",
-        "apiregistration.k8s.io",
-        "apps",
-        "authentication.k8s.io",
-        "authorization.k8s.io",
-        "autoscaling",
-        "batch",
-        "certificates.k8s.io",
-        "coordination.k8s.io",
-        "discovery.k8s.io",
-        "events.k8s.io",
-        "flowcontrol.apiserver.k8s.io",
-        "networking.k8s.io",
-        "node.k8s.io",
-        "policy",
-        "rbac.authorization.k8s.io",
-        "resource.k8s.io",
-        "scheduling.k8s.io",
-        "storage.k8s.io",
-    }
-)
 
 _MAX_MESSAGE = 300
 
@@ -639,6 +612,19 @@ class Conformance:
     def assert_conformant(problems: Sequence[str]) -> None:
         """Raise AssertionError listing every problem (one per line) when there is any."""
         assert_conformant(problems)
+
+    def check_plan(self, plan: Plan) -> list[str]:
+        """Every problem in a whole plan: each Kubernetes object it declares against its schema,
+        then each Helm release's values against its chart (empty when all conform)."""
+        problems = self.validate_all(plan.kubernetes_objects())
+        for release in plan.helm_releases():
+            chart = helm_release_manifest(release)
+            problems += self.validate_helm_values(chart["chart"], chart["values"])
+        return problems
+
+    def assert_plan(self, plan: Plan) -> None:
+        """Raise AssertionError listing every problem ``check_plan`` finds, one per line."""
+        assert_conformant(self.check_plan(plan))
 
     def validate_all(self, objects: Iterable[Mapping[str, Any]]) -> list[str]:
         """validate_object over every object, problems concatenated in order."""
