@@ -7,7 +7,7 @@ from gpu_platform.config import ConfigError, validate_model
 from gpu_platform.core.pools import GpuPool
 from gpu_platform.training import TrainingConfig, build_training, training_pool_issues
 
-POOLS = {"train": GpuPool.model_validate({"role": "training", "gpu": {"model": "a100-80gb", "count": 8},
+POOLS = {"train": GpuPool.model_validate({"role": "training", "gpu": {"model": "A100-80GB", "count": 8},
                                           "maxSize": 4})}
 CONFIG = {
     "enabled": True,

@@ -23,12 +23,14 @@ from typing import Any, Literal
 import pulumi
 from pydantic import Field
 
-from gpu_platform.config import ConfigIssue, ConfigModel
+from gpu_platform.config import ComponentArgs, ConfigIssue, ConfigModel, component_args
 from gpu_platform.config.errors import issue
+from gpu_platform.core.component import child_options
 from gpu_platform.core.names import MANAGED_BY_LABELS, DnsLabel, NonNegativeInt, child_name
 from gpu_platform.core.pools import GPU_RESOURCE, GpuPool, pool_scheduling
 from gpu_platform.k8s.objects import custom_resource
 from gpu_platform.network.workload import WorkloadNetworking, efa_networking, rdma_networking
+from gpu_platform.training.outputs import object_name, object_namespace
 from gpu_platform.training.quantity import Quantity, parse_quantity
 from gpu_platform.training.volcano import volcano_raycluster_labels
 from gpu_platform.versions import RAY_VERSION
@@ -39,6 +41,7 @@ RAY_REPOSITORY = "rayproject/ray"
 RAY_PYTHON = "py311"
 RAY_UID = 1000  # the rayproject images' "ray" user
 QUEUE_LABEL = "kueue.x-k8s.io/queue-name"
+RAY_DASHBOARD_PORT = 8265  # the head Service's "dashboard" port (KubeRay default)
 QueueSystem = Literal["kueue", "volcano"]
 
 
@@ -223,7 +226,9 @@ def group_networking(group: WorkerGroup, workload: WorkloadContext) -> list[Work
     return [replace(settings, capabilities=()) for settings in found]
 
 
-def _networked(template: dict[str, Any], networking: list[WorkloadNetworking], container: str):
+def _networked(
+    template: dict[str, Any], networking: list[WorkloadNetworking], container: str
+) -> dict[str, Any]:
     for settings in networking:
         template = settings.apply(template, container)
     if template.get("metadata") == {"annotations": {}}:  # EFA alone adds no annotation
@@ -273,7 +278,7 @@ def render_raycluster(
     cluster_name: str,
     spec: RayClusterSpec,
     pools: Mapping[str, GpuPool],
-    labels: Mapping[str, str] = (),
+    labels: Mapping[str, str] | None = None,
     *,
     workload: WorkloadContext | None = None,
     queue_system: QueueSystem = "kueue",
@@ -335,7 +340,7 @@ def render_raycluster(
         if ft.external_storage_namespace is not None:
             options["externalStorageNamespace"] = ft.external_storage_namespace
         body["gcsFaultToleranceOptions"] = options
-    metadata_labels = {**MANAGED_BY_LABELS, **dict(labels)}
+    metadata_labels = {**MANAGED_BY_LABELS, **dict(labels or {})}
     if spec.queue is not None and queue_system == "volcano":
         metadata_labels.update(volcano_raycluster_labels(spec.queue))
     elif spec.queue is not None:
@@ -348,25 +353,74 @@ def render_raycluster(
     }
 
 
+class RayClusterArgs(RayClusterSpec, ComponentArgs):
+    """A RayCluster's spec (the ``rayClusters.<name>`` keys), its object name, and what its
+    names resolve against: the GPU pools worker groups name, and the network, EFA and storage
+    layers (``workload``)."""
+
+    cluster_name: DnsLabel  # metadata.name of the RayCluster object
+    pools: dict[DnsLabel, GpuPool] = Field(default_factory=dict)
+    workload: WorkloadContext = Field(default_factory=WorkloadContext)
+    queue_system: QueueSystem = "kueue"
+
+    def issues(self) -> Iterator[ConfigIssue]:
+        yield from super().issues()
+        yield from raycluster_pool_issues(self, self.pools)
+        yield from raycluster_workload_issues(self, self.workload)
+
+    @classmethod
+    def of(
+        cls,
+        spec: RayClusterSpec,
+        cluster_name: str,
+        pools: Mapping[str, GpuPool],
+        *,
+        workload: WorkloadContext | None = None,
+        queue_system: QueueSystem = "kueue",
+    ) -> RayClusterArgs:
+        """Args for the cluster ``cluster_name`` of an environment's ``rayClusters``."""
+        fields = {name: getattr(spec, name) for name in RayClusterSpec.model_fields}
+        return cls.model_validate({**fields, "cluster_name": cluster_name, "pools": dict(pools),
+                                   "workload": workload or WorkloadContext(), "queue_system": queue_system})
+
+
+def head_service_name(cluster_name: str) -> str:
+    """The head Service KubeRay creates for a RayCluster: ``<cluster>-head-svc``.
+
+    KubeRay ``GenerateHeadServiceName`` (ray-operator/controllers/ray/utils/util.go) shortens
+    names over 50 characters; a DnsLabel (at most 40) plus ``-head-svc`` never is.
+    """
+    return f"{cluster_name}-head-svc"
+
+
 class RayCluster(pulumi.ComponentResource):
-    """One RayCluster custom resource (the KubeRay operator must be installed first)."""
+    """One RayCluster custom resource (the KubeRay operator must be installed first: order it
+    with ``opts.depends_on``)."""
+
+    cluster_name: pulumi.Output[str]
+    namespace: pulumi.Output[str]
+    head_service_name: pulumi.Output[str]
+    dashboard_url: pulumi.Output[str]
 
     def __init__(
         self,
         name: str,
-        cluster_name: str,
-        spec: RayClusterSpec,
-        pools: Mapping[str, GpuPool],
+        args: RayClusterArgs | Mapping[str, Any],
         opts: pulumi.ResourceOptions | None = None,
-        depends_on: list[pulumi.Resource] | None = None,
-        workload: WorkloadContext | None = None,
-        queue_system: QueueSystem = "kueue",
     ):
+        args = component_args(RayClusterArgs, args, component="RayCluster", name=name)
         super().__init__(RAYCLUSTER_TYPE, name, None, opts)
-        manifest = render_raycluster(cluster_name, spec, pools, workload=workload, queue_system=queue_system)
-        self.cluster = custom_resource(
-            child_name(name, "raycluster"),
-            manifest,
-            pulumi.ResourceOptions(parent=self, depends_on=list(depends_on or [])),
-        )
-        self.register_outputs({})
+        manifest = render_raycluster(args.cluster_name, args, args.pools, workload=args.workload,
+                                     queue_system=args.queue_system)
+        self.cluster = custom_resource(child_name(name, "raycluster"), manifest, child_options(self, opts))
+        self.cluster_name = object_name(self.cluster)
+        self.namespace = object_namespace(self.cluster)
+        self.head_service_name = self.cluster_name.apply(head_service_name)
+        self.dashboard_url = pulumi.Output.format(
+            "http://{0}.{1}.svc:{2}", self.head_service_name, self.namespace, RAY_DASHBOARD_PORT)
+        self.register_outputs({
+            "clusterName": self.cluster_name,
+            "namespace": self.namespace,
+            "headServiceName": self.head_service_name,
+            "dashboardUrl": self.dashboard_url,
+        })
