@@ -247,3 +247,13 @@ def test_environment_counts_servings_cert_manager_as_the_katib_prerequisite():
     assert [i.path for i in caught.value.issues] == ["training.kubeflow.katib.certManager"]
     with_serving = {**base, "serving": {"enabled": True}}
     assert validate_model(EnvironmentConfig, with_serving).installs_cert_manager is True
+
+
+def test_trainer_into_an_existing_namespace(run_component):
+    existing = {"trainer": {"enabled": True, "namespace": "ml-platform", "createNamespace": False}}
+    plan = _plan(run_component, existing)
+    assert plan.find(NAMESPACE) == []
+    release = plan.one(RELEASE, "kf-trainer")
+    assert (release.inputs["namespace"], release.dependencies) == ("ml-platform", [])
+    got = outputs_of(run_component, lambda: Kubeflow("kf", existing), "namespace_names")
+    assert got == {"namespace_names": ["ml-platform"]}

@@ -72,6 +72,8 @@ def kustomize_url(repo: str, path: str, ref: str) -> str:
 class TrainerConfig(ConfigModel):
     enabled: bool = False
     namespace: DnsLabel = "kubeflow-system"
+    # false: install the chart into an existing namespace (nothing creates or deletes it)
+    create_namespace: bool = True
     # the manager passes "restricted"; JobSet's controller shares the namespace, so "baseline"
     pod_security: PodSecurityLevel = "baseline"
     # false when JobSet already runs in the cluster (the chart's jobset.install)
@@ -289,15 +291,20 @@ class Kubeflow(pulumi.ComponentResource):
         self.trainer_release_name = None
         self.torch_runtime: pulumi.Resource | None = None
         self.installs: dict[str, pulumi.Resource] = {}
+        names: list[pulumi.Output[str]] = []
         if config.trainer.enabled:
-            ns = namespace(child_name(name, "trainer-ns"), config.trainer.namespace,
-                           config.trainer.pod_security, child)
-            self.namespaces[config.trainer.namespace] = ns
+            created: list[pulumi.Resource] = []
+            if config.trainer.create_namespace:
+                ns = namespace(child_name(name, "trainer-ns"), config.trainer.namespace,
+                               config.trainer.pod_security, child)
+                self.namespaces[config.trainer.namespace] = ns
+                created.append(ns)
             self.trainer = helm_release(
                 child_name(name, "trainer"), KUBEFLOW_TRAINER, release_name="kubeflow-trainer",
                 namespace=config.trainer.namespace, values=trainer_values(config.trainer), opts=child,
-                depends_on=[ns, *depends_on])
+                depends_on=[*created, *depends_on])
             self.trainer_release_name = self.trainer.name  # type: ignore[assignment]
+            names.append(self.trainer.namespace)  # type: ignore[arg-type]
             if config.trainer.torch_runtime:
                 self.torch_runtime = custom_resource(
                     child_name(name, "torch-runtime"), torch_runtime(),
@@ -307,6 +314,7 @@ class Kubeflow(pulumi.ComponentResource):
             role = "ns" if ns_name == KUBEFLOW_NAMESPACE else "notebooks-ns"
             self.namespaces[ns_name] = namespace(child_name(name, role), ns_name, config.pod_security, child)
             shared.append(self.namespaces[ns_name])
+            names.append(object_name(self.namespaces[ns_name]))
         for role, url in kustomize_installs(config).items():
             after: list[pulumi.Resource] = [*shared, *depends_on]
             if role == "pipelines":
@@ -314,8 +322,8 @@ class Kubeflow(pulumi.ComponentResource):
             self.installs[role] = k8s.kustomize.v2.Directory(
                 child_name(name, role), directory=url,
                 opts=pulumi.ResourceOptions(parent=self, depends_on=after, protect=True))
-        self.namespace_names = pulumi.Output.all(
-            *[object_name(ns) for ns in self.namespaces.values()]).apply(list)
+        # where the parts run: the trainer's (from its release), then the kustomize parts'
+        self.namespace_names = pulumi.Output.all(*names).apply(list)
         outputs: dict[str, Any] = {"namespaceNames": self.namespace_names}
         if self.trainer_release_name is not None:
             outputs["trainerReleaseName"] = self.trainer_release_name
