@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import pulumi
 from google.protobuf import json_format
 
 from gpu_platform.plan.capture import CapturingMonitor, PlanMocks, scrub
@@ -43,3 +44,20 @@ def outputs_of(monitor: OutputsMonitor, plan: Plan, type_: str, name: str) -> di
 
 def secret_outputs_of(monitor: OutputsMonitor, plan: Plan, type_: str, name: str) -> list[str]:
     return monitor.component_secrets[plan.one(type_, name).urn]
+
+
+def resolved_outputs(
+    run_component: Callable[..., Any], build: Callable[[], Any], *names: str
+) -> dict[str, Any]:
+    """Build a component with ``build`` under mocks; its Output attributes ``names``, resolved."""
+    got: dict[str, Any] = {}
+
+    def program() -> None:
+        component = build()
+        outputs = [getattr(component, name) for name in names]
+        assert all(isinstance(output, pulumi.Output) for output in outputs), names
+        pulumi.Output.all(*outputs).apply(lambda values: got.update(zip(names, values, strict=True)))
+
+    run_component(program)
+    assert sorted(got) == sorted(names), "outputs did not resolve"
+    return got

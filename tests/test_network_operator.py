@@ -3,12 +3,21 @@
 import json
 
 import pulumi
+import pulumi_kubernetes as k8s
 import pytest
+from component_outputs import resolved_outputs
 
 from gpu_platform.config import ConfigError, validate_model
-from gpu_platform.core.pools import GpuPool
-from gpu_platform.network import NetworkConfig, build_network
-from gpu_platform.network.operator import network_operator_values, nic_cluster_policy_spec
+from gpu_platform.core.pools import GpuPool, all_pool_tolerations
+from gpu_platform.network import (
+    NetworkAttachments,
+    NetworkAttachmentsArgs,
+    NetworkConfig,
+    NetworkOperator,
+    NetworkOperatorArgs,
+    build_network,
+)
+from gpu_platform.network.operator import network_operator_values, nic_cluster_policy_spec, taint_tolerations
 from gpu_platform.plan.model import helm_release_manifest
 
 RELEASE = "kubernetes:helm.sh/v3:Release"
@@ -35,7 +44,7 @@ def config(data=None):
 
 
 def test_chart_values_turn_off_the_charts_nfd_and_tolerate_pools(pools):
-    values = network_operator_values(config().operator, pools)
+    values = network_operator_values(config().operator, all_pool_tolerations(pools))
     assert values == {
         "nfd": {"enabled": False},
         "operator": {"tolerations": [
@@ -54,7 +63,7 @@ def test_chart_values_turn_off_the_charts_nfd_and_tolerate_pools(pools):
 
 def test_nic_cluster_policy_with_operator_mofed(pools):
     cfg = config()
-    spec = nic_cluster_policy_spec(cfg.operator, cfg.rdma_resources, pools)
+    spec = nic_cluster_policy_spec(cfg.operator, cfg.rdma_resources, all_pool_tolerations(pools))
     assert spec == {
         "tolerations": [GPU_TOLERATION],
         "ofedDriver": {
@@ -126,7 +135,7 @@ def test_build_network_registers_release_policy_and_nad_in_order(run_component, 
 def test_full_policy_conforms_with_every_part(conformance, pools):
     resources = {"rdma_shared_device_a": {"vendors": ["15b3"], "ifNames": ["ib0"]}}
     cfg = config({**ONPREM, "rdmaResources": resources})
-    spec = nic_cluster_policy_spec(cfg.operator, cfg.rdma_resources, pools, ipoib=True)
+    spec = nic_cluster_policy_spec(cfg.operator, cfg.rdma_resources, all_pool_tolerations(pools), ipoib=True)
     obj = {"apiVersion": "mellanox.com/v1alpha1", "kind": "NicClusterPolicy",
            "metadata": {"name": "nic-cluster-policy"}, "spec": spec}
     conformance.assert_conformant(conformance.validate_object(obj))
@@ -147,3 +156,66 @@ def test_disabled_network_registers_nothing_and_bad_config_raises_first(run_comp
     assert plan_holder["err"] == (
         'network.networks.x.range: overlaps network.clusterCidrs.pods (10.244.0.0/16) (got "10.244.1.0/24")')
     assert plan.find(NCP) == [] and plan.find(RELEASE) == []
+
+
+def test_operator_tolerates_each_node_taint_once_as_pools_would(pools):
+    two = {**pools, "l4": validate_model(GpuPool, {"role": "inference", "gpu": {"model": "L4", "count": 1},
+                                                    "taints": [{"key": "nvidia.com/gpu", "value": "true"},
+                                                               {"key": "nvidia.com/gpu", "value": "true",
+                                                                "effect": "NoExecute"}]})}
+    args = NetworkOperatorArgs.of(config().operator, {}, two)
+    assert taint_tolerations(args.node_taints) == all_pool_tolerations(two)
+    assert [t["effect"] for t in taint_tolerations(args.node_taints)] == ["NoSchedule", "NoExecute"]
+
+
+def test_operator_outputs_and_an_existing_namespace(run_component):
+    got = resolved_outputs(run_component, lambda: NetworkOperator("netop", {}),
+                     "namespace", "release_name", "nic_cluster_policy_name")
+    assert got == {"namespace": "nvidia-network-operator", "release_name": "network-operator",
+                   "nic_cluster_policy_name": "nic-cluster-policy"}
+
+    def program():
+        ns = k8s.core.v1.Namespace("nics", metadata={"name": "nics"})
+        NetworkOperator("netop", {"namespace": "nics", "createNamespace": False},
+                        pulumi.ResourceOptions(depends_on=[ns]))
+
+    plan = run_component(program)
+    ns = plan.one("kubernetes:core/v1:Namespace", "nics").urn
+    assert [r.name for r in plan.find("kubernetes:core/v1:Namespace")] == ["nics"]
+    assert plan.one(RELEASE, "netop-chart").dependencies == [ns]
+    assert plan.one(RELEASE, "netop-whereabouts").dependencies == [ns]
+    policy = plan.one(NCP, "netop-nic-cluster-policy")
+    assert set(policy.dependencies) == {ns, plan.one(RELEASE, "netop-chart").urn}
+
+
+def test_operator_refuses_bad_args(refused):
+    err = refused(lambda: NetworkOperator("netop", {"rdmaResources": {"rdma-a": {"vendors": ["15b3"]}},
+                                                     "nodeTaints": [{"effect": "Never"}]}))
+    assert str(err) == (
+        "invalid args of NetworkOperator 'netop' (2 errors):\n"
+        "  - rdmaResources.rdma-a: must be letters, digits and '_' (e.g. rdma_shared_device_a) "
+        '(got "rdma-a")\n'
+        "  - nodeTaints.0.effect: must be one of 'NoSchedule', 'PreferNoSchedule' or 'NoExecute' "
+        '(got "Never")')
+    err = refused(lambda: NetworkOperator("netop", {"rdmaResources": {"rdma_a": {"vendors": ["15B3"]}}}))
+    assert str(err) == (
+        "invalid args of NetworkOperator 'netop' (1 error):\n"
+        "  - rdmaResources.rdma_a.vendors.0: must be a 4-digit lowercase hex PCI id such as 15b3 "
+        '(got "15B3")')
+
+
+def test_attachments_outputs_name_each_network(run_component):
+    args = NetworkAttachmentsArgs(networks=config().networks)
+    got = resolved_outputs(run_component, lambda: NetworkAttachments("nets", args), "network_names")
+    assert got == {"network_names": {"rdma-net": "ml-training/rdma-net"}}
+
+
+def test_attachments_refuse_overlapping_ranges(refused):
+    net = ONPREM["networks"]["rdma-net"]
+    args = {"networks": {"a": net, "b": {**net, "range": "192.168.100.128/25"},
+                         "c": {**net, "range": "10.96.1.0/24"}}}
+    err = refused(lambda: NetworkAttachments("nets", args))
+    assert str(err) == (
+        "invalid args of NetworkAttachments 'nets' (2 errors):\n"
+        "  - networks.b.range: overlaps networks.a.range (192.168.100.0/24) (got \"192.168.100.128/25\")\n"
+        "  - networks.c.range: overlaps clusterCidrs.services (10.96.0.0/12) (got \"10.96.1.0/24\")")

@@ -3,12 +3,13 @@
 import pulumi
 import pytest
 import yaml
+from component_outputs import resolved_outputs
 
 from gpu_platform.config import ConfigError, validate_model
 from gpu_platform.plan.model import helm_release_manifest
 from gpu_platform.testing.conformance import upstream_root
+from gpu_platform.training import Kubeflow, KubeflowArgs
 from gpu_platform.training.kubeflow import (
-    Kubeflow,
     KubeflowConfig,
     kubeflow_prerequisite_issues,
     kustomize_installs,
@@ -30,7 +31,7 @@ def _config(data):
 
 def _plan(run_component, data, **facts):
     config = _config(data)
-    return run_component(lambda: Kubeflow("kf", config, pulumi.ResourceOptions(), **facts))
+    return run_component(lambda: Kubeflow("kf", KubeflowArgs.of(config, **facts), pulumi.ResourceOptions()))
 
 
 def test_every_kustomize_install_is_pinned():
@@ -195,15 +196,43 @@ def test_trainer_and_training_operator_are_exclusive_unless_migrating():
     assert list(kustomize_installs(both)) == ["training-operator"]
 
 
-def test_component_refuses_before_registering_anything(run_component):
-    config = KubeflowConfig.model_validate({"notebooks": {"enabled": True}, "trainer": {"enabled": True},
-                                            "trainingOperator": {"enabled": True}})
-    with pytest.raises(ConfigError) as error:
-        Kubeflow("kf", config, pulumi.ResourceOptions())
-    assert [i.path for i in error.value.issues] == [
-        "training.kubeflow.trainingOperator.enabled", "training.kubeflow.notebooks.enabled"]
+def test_component_refuses_before_registering_anything(run_component, refused):
+    args = {"notebooks": {"enabled": True}, "trainer": {"enabled": True},
+            "trainingOperator": {"enabled": True},
+            "katib": {"enabled": True, "certManager": True}}
+    err = refused(lambda: Kubeflow("kf", args))
+    assert str(err) == (
+        "invalid args of Kubeflow 'kf' (3 errors):\n"
+        "  - trainingOperator.enabled: conflicts with trainer.enabled: Kubeflow Trainer v2 (TrainJob) "
+        "replaces the training operator v1 (PyTorchJob, MPIJob); turn one off, or set allowBothTrainers: "
+        "true while migrating (got true)\n"
+        "  - notebooks.enabled: needs Istio, which this library does not install: install Istio and set "
+        "clusterHasIstio: true; or set notebooks.istio: false (no VirtualServices; reach notebooks by "
+        "port-forward), or turn notebooks off (got true)\n"
+        "  - katib.certManager: needs cert-manager, which this component does not install: install it and "
+        "set clusterHasCertManager: true; or set katib.certManager: false (katib-standalone makes its own "
+        "webhook certificate) (got true)")
     ok = _plan(run_component, {"notebooks": {"enabled": True}}, istio=True)
     assert ok.one(DIRECTORY, "kf-notebooks").protect is True
+
+
+def test_outputs_name_the_namespaces_and_the_trainer_release(run_component):
+    got = resolved_outputs(run_component, lambda: Kubeflow("kf", {**PROD, "clusterHasIstio": True}),
+                     "namespace_names", "trainer_release_name")
+    assert got == {"namespace_names": ["kubeflow-system", "kubeflow"],
+                   "trainer_release_name": "kubeflow-trainer"}
+    empty = resolved_outputs(run_component, lambda: Kubeflow("kf", {}), "namespace_names")
+    assert empty == {"namespace_names": []}
+
+
+def test_kustomize_installs_wait_for_opts_depends_on(run_component):
+    def program():
+        marker = pulumi.CustomResource("test:index:Marker", "marker")
+        Kubeflow("kf", {"pipelines": {"enabled": True}}, pulumi.ResourceOptions(depends_on=[marker]))
+
+    plan = run_component(program)
+    marker = plan.one("test:index:Marker", "marker").urn
+    assert marker in plan.one(DIRECTORY, "kf-pipelines-crds").dependencies
 
 
 def test_environment_counts_servings_cert_manager_as_the_katib_prerequisite():
@@ -219,3 +248,13 @@ def test_environment_counts_servings_cert_manager_as_the_katib_prerequisite():
     assert [i.path for i in caught.value.issues] == ["training.kubeflow.katib.certManager"]
     with_serving = {**base, "serving": {"enabled": True}}
     assert validate_model(EnvironmentConfig, with_serving).installs_cert_manager is True
+
+
+def test_trainer_into_an_existing_namespace(run_component):
+    existing = {"trainer": {"enabled": True, "namespace": "ml-platform", "createNamespace": False}}
+    plan = _plan(run_component, existing)
+    assert plan.find(NAMESPACE) == []
+    release = plan.one(RELEASE, "kf-trainer")
+    assert (release.inputs["namespace"], release.dependencies) == ("ml-platform", [])
+    got = resolved_outputs(run_component, lambda: Kubeflow("kf", existing), "namespace_names")
+    assert got == {"namespace_names": ["ml-platform"]}

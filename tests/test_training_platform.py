@@ -7,7 +7,7 @@ from gpu_platform.config import ConfigError, validate_model
 from gpu_platform.core.pools import GpuPool
 from gpu_platform.training import TrainingConfig, build_training, training_pool_issues
 
-POOLS = {"train": GpuPool.model_validate({"role": "training", "gpu": {"model": "a100-80gb", "count": 8},
+POOLS = {"train": GpuPool.model_validate({"role": "training", "gpu": {"model": "A100-80GB", "count": 8},
                                           "maxSize": 4})}
 CONFIG = {
     "enabled": True,
@@ -81,3 +81,12 @@ def test_bad_training_configs_fail_with_exact_messages(changes, message):
     with pytest.raises(ConfigError) as err:
         config(**changes)
     assert str(err.value).splitlines()[1:] == [f"  - {message}"]
+
+
+def test_invalid_pools_are_reported_once_by_their_path_before_anything(refused):
+    bad_pools = {"train": GpuPool.model_validate({"role": "training", "gpu": {"model": "a100", "count": 8},
+                                                  "maxSize": 4})}
+    err = refused(lambda: build_training("training", config(), bad_pools, pulumi.ResourceOptions()))
+    assert str(err).splitlines()[1:] == [
+        "  - gpuPools.train.gpu.model: unknown GPU model; known models: T4, A10G, L4, L40S, A30, A100-40GB, "
+        'A100-80GB, H100-80GB, H200-141GB (got "a100")']

@@ -1,13 +1,16 @@
 """RayCluster rendering: GPU workers on their pool, requests == limits, /dev/shm, GCS FT, errors."""
 
 import pulumi
+import pulumi_kubernetes as k8s
 import pytest
+from component_outputs import resolved_outputs
 
 from gpu_platform.config import ConfigError, validate_model
 from gpu_platform.core.pools import GpuPool
+from gpu_platform.training import RayCluster, RayClusterArgs
 from gpu_platform.training.raycluster import (
-    RayCluster,
     RayClusterSpec,
+    head_service_name,
     image_ray_version,
     raycluster_pool_issues,
     render_raycluster,
@@ -16,7 +19,7 @@ from gpu_platform.versions import RAY_IMAGE, RAY_VERSION
 
 POOLS = {
     "train": GpuPool.model_validate(
-        {"role": "training", "gpu": {"model": "h100-80gb", "count": 8}, "maxSize": 4,
+        {"role": "training", "gpu": {"model": "H100-80GB", "count": 8}, "maxSize": 4,
          "taints": [{"key": "nvidia.com/gpu", "value": "true", "effect": "NoSchedule"},
                     {"key": "team", "value": "ml", "effect": "NoExecute"}]}
     ),
@@ -173,9 +176,13 @@ def test_bad_specs_fail_with_exact_messages(changes, message):
     assert str(err.value).splitlines()[1:] == [f"  - {message}"]
 
 
+def args(**changes):
+    return RayClusterArgs.of(spec(**changes), "demo", POOLS)
+
+
 def test_component_registers_one_custom_resource(run_component, conformance):
     def program():
-        RayCluster("ray-demo", "demo", spec(), POOLS, pulumi.ResourceOptions())
+        RayCluster("ray-demo", args(), pulumi.ResourceOptions())
 
     plan = run_component(program)
     component = plan.one("gpu-platform:training:RayCluster", "ray-demo")
@@ -212,3 +219,63 @@ def test_workload_context_wires_networks_efa_and_mounts_and_conforms(conformance
     assert container["volumeMounts"][1:] == [{"name": "checkpoints", "mountPath": "/ckpt", "readOnly": False}]
     assert cpu == render_raycluster("demo", spec(), POOLS)["spec"]["workerGroupSpecs"][1]
     conformance.assert_conformant(conformance.validate_object(rendered))
+
+
+def test_typed_outputs_name_the_cluster_and_its_head_service(run_component):
+    got = resolved_outputs(run_component, lambda: RayCluster("ray-demo", args()),
+                     "cluster_name", "namespace", "head_service_name", "dashboard_url")
+    assert got == {"cluster_name": "demo", "namespace": "ml", "head_service_name": "demo-head-svc",
+                   "dashboard_url": "http://demo-head-svc.ml.svc:8265"}
+    # KubeRay shortens head Service names over 50 characters; a DNS label never gets there
+    assert len(head_service_name("x" * 40)) == 49
+
+
+def test_mapping_args_use_the_config_keys(run_component):
+    mapping = {**SPEC, "clusterName": "demo", "pools": POOLS}
+    plan = run_component(lambda: RayCluster("ray-demo", mapping))
+    (manifest,) = plan.kubernetes_objects()
+    assert manifest == render_raycluster("demo", spec(), POOLS)
+
+
+def test_order_comes_from_opts_depends_on(run_component):
+    def program():
+        first = k8s.core.v1.Namespace("ml", metadata={"name": "ml"})
+        RayCluster("ray-demo", args(), pulumi.ResourceOptions(depends_on=[first]))
+
+    plan = run_component(program)
+    namespace = plan.one("kubernetes:core/v1:Namespace", "ml")
+    assert plan.one("kubernetes:ray.io/v1:RayCluster", "ray-demo-raycluster").dependencies == [namespace.urn]
+
+
+def test_a_worker_group_naming_an_unknown_pool_is_refused(refused):
+    bad = {**SPEC, "clusterName": "demo", "pools": POOLS,
+           "workerGroups": {"gpu": {"pool": "trian", "gpusPerWorker": 1}}}
+    err = refused(lambda: RayCluster("ray-demo", bad))
+    assert str(err) == (
+        "invalid args of RayCluster 'ray-demo' (1 error):\n"
+        '  - workerGroups.gpu.pool: unknown GPU pool; known pools: train (got "trian")')
+
+
+def test_more_gpus_per_worker_than_the_pool_has_is_refused(refused):
+    small = {"small": GpuPool.model_validate({"role": "training", "gpu": {"model": "L4", "count": 1}})}
+    bad = RayClusterArgs.of(spec(workerGroups={"gpu": {"pool": "small", "gpusPerWorker": 8}}), "demo", small)
+    err = refused(lambda: RayCluster("ray-demo", bad))
+    assert str(err) == (
+        "invalid args of RayCluster 'ray-demo' (1 error):\n"
+        "  - workerGroups.gpu.gpusPerWorker: must be <= 1, the GPUs per node of pool 'small' (got 8)")
+
+
+def test_field_errors_and_unresolved_names_are_refused(refused):
+    bad = {**SPEC, "clusterName": "Demo", "pools": POOLS, "queueSystem": "slurm",
+           "workerGroups": {"gpu": {"pool": "train", "gpusPerWorker": 8, "networks": ["rdma-net"]}}}
+    err = refused(lambda: RayCluster("ray-demo", bad))
+    assert [str(i) for i in err.issues] == [
+        "clusterName: must be a DNS label: lowercase letters, digits and '-', starting and ending with a "
+        'letter or digit (got "Demo")',
+        "queueSystem: must be one of 'kueue' or 'volcano' (got \"slurm\")",
+    ]
+    unresolved = RayClusterArgs.model_validate({**bad, "clusterName": "demo", "queueSystem": "kueue"})
+    err = refused(lambda: RayCluster("ray-demo", unresolved))
+    assert [str(i) for i in err.issues] == [
+        "workerGroups.gpu.networks.0: the network layer is off (network.enabled is false): turn it on or "
+        'remove the network (got "rdma-net")']

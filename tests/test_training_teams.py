@@ -2,22 +2,23 @@
 
 import pulumi
 import pytest
+from component_outputs import resolved_outputs
 
 from gpu_platform.config import ConfigError, validate_model
 from gpu_platform.core.pools import GpuPool
+from gpu_platform.training import Teams, TeamsArgs
 from gpu_platform.training.teams import (
     DEFAULT_PRIORITY_CLASSES,
     TeamConfig,
-    Teams,
     gpu_capacity,
     render_network_policies,
     team_pool_issues,
 )
 
 POOLS = {
-    "train": GpuPool.model_validate({"role": "training", "gpu": {"model": "h100-80gb", "count": 8},
+    "train": GpuPool.model_validate({"role": "training", "gpu": {"model": "H100-80GB", "count": 8},
                                      "maxSize": 4}),
-    "infer": GpuPool.model_validate({"role": "inference", "gpu": {"model": "l4", "count": 1},
+    "infer": GpuPool.model_validate({"role": "inference", "gpu": {"model": "L4", "count": 1},
                                      "maxSize": 2}),
 }
 
@@ -28,8 +29,9 @@ def team(**data):
 
 def _plan(run_component):
     teams = {"ml": team(gpuQuota=16, podSecurity="restricted", egressCidrs=["10.0.0.0/16"])}
-    return run_component(lambda: Teams("teams", teams, DEFAULT_PRIORITY_CLASSES, pulumi.ResourceOptions(),
-                                       extra_ingress_namespaces=["ray-system"]))
+    args = TeamsArgs(teams=teams, priority_classes=DEFAULT_PRIORITY_CLASSES,
+                     extra_ingress_namespaces=["ray-system"])
+    return run_component(lambda: Teams("teams", args, pulumi.ResourceOptions()))
 
 
 def test_team_namespace_quota_and_limits(run_component):
@@ -108,3 +110,41 @@ def test_bad_teams_fail_with_exact_messages(data, message):
     with pytest.raises(ConfigError) as err:
         team(**data)
     assert str(err.value).splitlines()[1:] == [f"  - {message}"]
+
+
+def test_outputs_name_the_team_namespaces_and_priority_classes(run_component):
+    args = {"teams": {"ml": {"gpuQuota": 8}, "cv": {}}, "pools": POOLS}
+    got = resolved_outputs(
+        run_component, lambda: Teams("teams", args), "namespace_names", "priority_class_names"
+    )
+    assert got == {"namespace_names": {"ml": "ml", "cv": "cv"},
+                   "priority_class_names": ["inference-critical", "training-high", "batch-low"]}
+
+
+def test_team_objects_wait_for_opts_depends_on(run_component):
+    def program():
+        first = pulumi.ComponentResource("test:index:Before", "before")
+        marker = pulumi.CustomResource("test:index:Marker", "marker", None,
+                                       pulumi.ResourceOptions(parent=first))
+        Teams("teams", {"teams": {"ml": {}}}, pulumi.ResourceOptions(depends_on=[marker]))
+
+    plan = run_component(program)
+    marker = plan.one("test:index:Marker", "marker").urn
+    ns = plan.one("kubernetes:core/v1:Namespace", "teams-ml-ns")
+    assert ns.dependencies == [marker]
+    quota = plan.one("kubernetes:core/v1:ResourceQuota", "teams-ml-quota")
+    assert set(quota.dependencies) == {marker, ns.urn}
+
+
+def test_quota_beyond_the_given_pools_is_refused(refused):
+    err = refused(lambda: Teams("teams", {"teams": {"ml": {"gpuQuota": 40}}, "pools": POOLS,
+                                          "extraIngressNamespaces": ["Ray"]}))
+    assert str(err) == (
+        "invalid args of Teams 'teams' (1 error):\n"
+        "  - extraIngressNamespaces.0: must be a DNS label: lowercase letters, digits and '-', starting and "
+        'ending with a letter or digit (got "Ray")')
+    err = refused(lambda: Teams("teams", TeamsArgs(teams={"ml": team(gpuQuota=40)}, pools=POOLS)))
+    assert str(err) == (
+        "invalid args of Teams 'teams' (1 error):\n"
+        "  - teams.ml.gpuQuota: exceeds the environment's GPU capacity of 34 (sum over gpuPools of maxSize x "
+        "gpu.count) (got 40)")

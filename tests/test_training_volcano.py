@@ -2,21 +2,23 @@
 switch to Volcano labels, and the errors for settings that would do nothing."""
 
 import pulumi
+import pulumi_kubernetes as k8s
 import pytest
 import yaml
+from component_outputs import resolved_outputs
 
 from gpu_platform.config import ConfigError, validate_model
 from gpu_platform.core.names import MANAGED_BY_LABELS
 from gpu_platform.core.pools import GpuPool
 from gpu_platform.plan.model import helm_release_manifest
-from gpu_platform.training import TrainingConfig, build_training
+from gpu_platform.training import TrainingConfig, Volcano, VolcanoArgs, build_training
 from gpu_platform.training.kuberay import KubeRayConfig, kuberay_values
 from gpu_platform.training.teams import TeamConfig
-from gpu_platform.training.volcano import Volcano, VolcanoConfig, render_queue, volcano_values
+from gpu_platform.training.volcano import VolcanoConfig, render_queue, volcano_values
 
 RELEASE = "kubernetes:helm.sh/v3:Release"
 QUEUE = "kubernetes:scheduling.volcano.sh/v1beta1:Queue"
-POOLS = {"train": GpuPool.model_validate({"role": "training", "gpu": {"model": "a100-80gb", "count": 8},
+POOLS = {"train": GpuPool.model_validate({"role": "training", "gpu": {"model": "A100-80GB", "count": 8},
                                           "maxSize": 4})}
 TEAMS = {
     "ml": validate_model(TeamConfig, {"gpuQuota": 16, "cpuQuota": "128", "memoryQuota": "1Ti"}),
@@ -85,7 +87,7 @@ def test_typed_scheduler_conf_replicas_and_overrides(conformance):
 
 def test_one_weighted_queue_per_team_capped_at_its_quotas(run_component, conformance):
     config = validate_model(VolcanoConfig, {"queues": {"ml": {"weight": 4}, "cv": {"reclaimable": False}}})
-    plan = run_component(lambda: Volcano("volcano", config, TEAMS, pulumi.ResourceOptions()))
+    plan = run_component(lambda: Volcano("volcano", VolcanoArgs.of(config, TEAMS), pulumi.ResourceOptions()))
     release = plan.one(RELEASE, "volcano-chart")
     manifest = helm_release_manifest(release)
     assert {k: manifest[k] for k in ("release", "repository", "chart", "version", "namespace")} == {
@@ -198,3 +200,35 @@ def test_errors_are_raised_before_any_resource(run_component):
     assert str(err.value).splitlines()[1:] == [
         "  - training.teams.root: the Volcano chart creates the queue 'root' itself; rename the team"]
     assert registered == []
+
+
+def test_outputs_name_the_release_and_the_team_queues(run_component):
+    got = resolved_outputs(run_component, lambda: Volcano("volcano", VolcanoArgs.of(VolcanoConfig(), TEAMS)),
+                     "namespace", "release_name", "queue_names")
+    assert got == {"namespace": "volcano-system", "release_name": "volcano",
+                   "queue_names": {"ml": "ml", "cv": "cv"}}
+
+
+def test_existing_namespace_and_opts_depends_on(run_component):
+    def program():
+        ns = k8s.core.v1.Namespace("scheduling", metadata={"name": "scheduling"})
+        Volcano("volcano", {"namespace": "scheduling", "createNamespace": False},
+                pulumi.ResourceOptions(depends_on=[ns]))
+
+    plan = run_component(program)
+    assert [r.name for r in plan.find("kubernetes:core/v1:Namespace")] == ["scheduling"]
+    release = plan.one(RELEASE, "volcano-chart")
+    assert release.inputs["namespace"] == "scheduling"
+    assert release.dependencies == [plan.one("kubernetes:core/v1:Namespace", "scheduling").urn]
+
+
+def test_component_refuses_queues_of_unknown_teams(refused):
+    args = {"queues": {"nlp": {"weight": 2}}, "teams": {"root": {}, "ml": {"gpuPools": {"train": 1}}}}
+    err = refused(lambda: Volcano("volcano", args))
+    assert str(err) == (
+        "invalid args of Volcano 'volcano' (4 errors):\n"
+        '  - teams.ml.gpuPools: adds up to 1 GPUs, more than gpuQuota (0) (got {"train": 1})\n'
+        "  - queues.nlp: unknown team; teams: ml, root\n"
+        "  - teams.root: the Volcano chart creates the queue 'root' itself; rename the team\n"
+        "  - teams.ml.gpuPools: is Kueue's per-pool quota and has no effect with queueSystem volcano (the "
+        'team\'s queue caps nvidia.com/gpu at gpuQuota); remove it (got {"train": 1})')

@@ -24,8 +24,13 @@ from gpu_platform.network.config import (
     NetworkConfig,
     rdma_reference_issues,
 )
-from gpu_platform.network.networks import NetworkAttachments
-from gpu_platform.network.operator import NetworkOperator
+from gpu_platform.network.networks import NetworkAttachments, NetworkAttachmentsArgs, NetworkSpec
+from gpu_platform.network.operator import (
+    NetworkOperator,
+    NetworkOperatorArgs,
+    NetworkOperatorConfig,
+    RdmaResource,
+)
 
 
 @dataclass
@@ -63,16 +68,16 @@ def build_network(
     after: list[pulumi.Resource] = list(networks_depend_on)
     if config.operator.enabled:
         ipoib = any(spec.type == "ipoib" for spec in config.networks.values())
-        platform.operator = NetworkOperator(
-            child_name(name, "network-operator"), config.operator, config.rdma_resources, pools, opts,
-            ipoib=ipoib,
-        )
+        operator_args = NetworkOperatorArgs.of(config.operator, config.rdma_resources, pools, ipoib=ipoib)
+        platform.operator = NetworkOperator(child_name(name, "network-operator"), operator_args, opts)
         after.append(platform.operator.policy)
         if platform.operator.whereabouts is not None:
             after.append(platform.operator.whereabouts)
     if config.networks:
         platform.networks = NetworkAttachments(
-            child_name(name, "networks"), config.networks, opts, depends_on=after
+            child_name(name, "networks"),
+            NetworkAttachmentsArgs(networks=config.networks, cluster_cidrs=config.cluster_cidrs),
+            pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=after)),
         )
     return platform
 
@@ -80,8 +85,15 @@ def build_network(
 __all__ = [
     "ClusterCidrs",
     "NcclSettings",
+    "NetworkAttachments",
+    "NetworkAttachmentsArgs",
     "NetworkConfig",
+    "NetworkOperator",
+    "NetworkOperatorArgs",
+    "NetworkOperatorConfig",
     "NetworkPlatform",
+    "NetworkSpec",
+    "RdmaResource",
     "build_network",
     "network_issues",
     "rdma_reference_issues",

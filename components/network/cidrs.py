@@ -97,4 +97,4 @@ def _parsed(items: Iterable[tuple[str, str]]) -> list[tuple[str, str, IpNetwork]
 
 
 def _overlaps(a: IpNetwork, b: IpNetwork) -> bool:
-    return a.version == b.version and a.overlaps(b)  # type: ignore[arg-type]
+    return a.version == b.version and a.overlaps(b)

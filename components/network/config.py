@@ -10,27 +10,17 @@ from pydantic import Field
 from gpu_platform.config import ConfigIssue, ConfigModel
 from gpu_platform.config.errors import issue
 from gpu_platform.core.names import DnsLabel
-from gpu_platform.network.cidrs import cidr_format_issues, overlap_issues
-from gpu_platform.network.networks import NetworkSpec
+from gpu_platform.network.networks import (
+    DEFAULT_POD_CIDR,
+    DEFAULT_SERVICE_CIDR,
+    ClusterCidrs,
+    NetworkSpec,
+    network_range_issues,
+)
 from gpu_platform.network.operator import NetworkOperatorConfig, RdmaResource, RdmaResourceName
 
-# kubeadm's service CIDR default, and the pod CIDR most kubeadm CNIs (flannel, calico manifests)
-# default to. EKS differs (pods share the VPC CIDR, services 10.100.0.0/16 or 172.20.0.0/16):
-# set both to the cluster's real values.
 # the environment's config key (gpu-platform:network); error messages name other paths with it
 CONFIG_KEY = "network"
-DEFAULT_POD_CIDR = "10.244.0.0/16"
-DEFAULT_SERVICE_CIDR = "10.96.0.0/12"
-
-
-class ClusterCidrs(ConfigModel):
-    """The cluster's own address ranges, which no secondary network may reuse."""
-
-    pods: str = DEFAULT_POD_CIDR
-    services: str = DEFAULT_SERVICE_CIDR
-
-    def issues(self) -> Iterator[ConfigIssue]:
-        yield from cidr_format_issues({"pods": self.pods, "services": self.services})
 
 
 class NcclSettings(ConfigModel):
@@ -58,10 +48,7 @@ class NetworkConfig(ConfigModel):
 
     def issues(self) -> Iterator[ConfigIssue]:
         yield from rdma_reference_issues(self.networks, self.rdma_resources)
-        ranges = {f"networks.{name}.range": spec.range for name, spec in self.networks.items()}
-        reserved = {"clusterCidrs.pods": self.cluster_cidrs.pods,
-                    "clusterCidrs.services": self.cluster_cidrs.services}
-        yield from overlap_issues(ranges, reserved, message_prefix=f"{CONFIG_KEY}.")
+        yield from network_range_issues(self.networks, self.cluster_cidrs, message_prefix=f"{CONFIG_KEY}.")
         if self.enabled and not self.operator.enabled and self.rdma_resources:
             yield issue("operator.enabled", "must be true while rdmaResources are declared", False)
 
@@ -77,3 +64,14 @@ def rdma_reference_issues(
         for name, spec in networks.items()
         if spec.rdma_resource is not None and spec.rdma_resource not in resources
     ]
+
+
+__all__ = [
+    "CONFIG_KEY",
+    "DEFAULT_POD_CIDR",
+    "DEFAULT_SERVICE_CIDR",
+    "ClusterCidrs",
+    "NcclSettings",
+    "NetworkConfig",
+    "rdma_reference_issues",
+]

@@ -10,24 +10,41 @@ whereabouts (cluster-wide IPAM, no per-node ranges).
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from typing import Any, Literal
 
 import pulumi
 import pulumi_kubernetes as k8s
 from pydantic import Field
 
-from gpu_platform.config import ConfigIssue, ConfigModel
+from gpu_platform.config import ComponentArgs, ConfigIssue, ConfigModel, component_args
 from gpu_platform.config.errors import issue
+from gpu_platform.core.component import child_options
 from gpu_platform.core.names import MANAGED_BY_LABELS, DnsLabel, child_name
 from gpu_platform.k8s.objects import custom_resource
-from gpu_platform.network.cidrs import cidr_format_issues, within_issues
+from gpu_platform.network.cidrs import cidr_format_issues, overlap_issues, within_issues
 
 NETWORK_ATTACHMENTS_TYPE = "gpu-platform:network:NetworkAttachments"
 NAD_API_VERSION = "k8s.cni.cncf.io/v1"
 NAD_KIND = "NetworkAttachmentDefinition"
 
 NetworkType = Literal["host-device", "macvlan", "ipoib"]
+
+# kubeadm's service CIDR default, and the pod CIDR most kubeadm CNIs (flannel, calico manifests)
+# default to. EKS differs (pods share the VPC CIDR, services 10.100.0.0/16 or 172.20.0.0/16):
+# set both to the cluster's real values.
+DEFAULT_POD_CIDR = "10.244.0.0/16"
+DEFAULT_SERVICE_CIDR = "10.96.0.0/12"
+
+
+class ClusterCidrs(ConfigModel):
+    """The cluster's own address ranges, which no secondary network may reuse."""
+
+    pods: str = DEFAULT_POD_CIDR
+    services: str = DEFAULT_SERVICE_CIDR
+
+    def issues(self) -> Iterator[ConfigIssue]:
+        yield from cidr_format_issues({"pods": self.pods, "services": self.services})
 
 
 class NetworkSpec(ConfigModel):
@@ -72,6 +89,27 @@ class NetworkSpec(ConfigModel):
                 yield from within_issues("gateway", self.gateway, "range", self.range)
 
 
+def network_range_issues(
+    networks: Mapping[str, NetworkSpec], cluster_cidrs: ClusterCidrs, message_prefix: str = ""
+) -> list[ConfigIssue]:
+    """Network ranges overlapping each other or the cluster's pod and service CIDRs (paths
+    relative to the model holding ``networks`` and ``clusterCidrs``; ``message_prefix`` goes
+    before the other path named in a message)."""
+    ranges = {f"networks.{name}.range": spec.range for name, spec in networks.items()}
+    reserved = {"clusterCidrs.pods": cluster_cidrs.pods, "clusterCidrs.services": cluster_cidrs.services}
+    return overlap_issues(ranges, reserved, message_prefix=message_prefix)
+
+
+class NetworkAttachmentsArgs(ComponentArgs):
+    """Args of ``NetworkAttachments``: the networks, and the cluster's CIDRs they must avoid."""
+
+    networks: dict[DnsLabel, NetworkSpec] = Field(default_factory=dict)
+    cluster_cidrs: ClusterCidrs = Field(default_factory=ClusterCidrs)
+
+    def issues(self) -> Iterator[ConfigIssue]:
+        yield from network_range_issues(self.networks, self.cluster_cidrs)
+
+
 def cni_config(name: str, spec: NetworkSpec) -> dict[str, Any]:
     """The CNI network config (as data) for one network."""
     ipam: dict[str, Any] = {"type": "whereabouts", "range": spec.range}
@@ -112,20 +150,41 @@ def network_attachment(name: str, spec: NetworkSpec) -> dict[str, Any]:
 
 
 class NetworkAttachments(pulumi.ComponentResource):
-    """One NetworkAttachmentDefinition per network, after the CNI stack that serves them."""
+    """One NetworkAttachmentDefinition per network, after the CNI stack that serves them (order
+    it with ``opts.depends_on``: the Network Operator's policy, the namespaces they live in)."""
+
+    network_names: pulumi.Output[dict[str, str]]
 
     def __init__(
         self,
         name: str,
-        networks: Mapping[str, NetworkSpec],
+        args: NetworkAttachmentsArgs | Mapping[str, Any],
         opts: pulumi.ResourceOptions | None = None,
-        *,
-        depends_on: Sequence[pulumi.Resource] = (),
     ):
+        args = component_args(NetworkAttachmentsArgs, args, component="NetworkAttachments", name=name)
         super().__init__(NETWORK_ATTACHMENTS_TYPE, name, None, opts)
-        after = pulumi.ResourceOptions(parent=self, depends_on=list(depends_on))
+        after = child_options(self, opts)
         self.attachments: dict[str, k8s.apiextensions.CustomResource] = {}
-        for net_name, spec in networks.items():
+        for net_name, spec in args.networks.items():
             obj = network_attachment(net_name, spec)
             self.attachments[net_name] = custom_resource(child_name(name, net_name), obj, after)
-        self.register_outputs({"networks": {n: f"{s.namespace}/{n}" for n, s in networks.items()}})
+        # "<namespace>/<name>", as a pod's k8s.v1.cni.cncf.io/networks annotation names it;
+        # from the objects, so a consumer waits for them
+        keys = list(self.attachments)
+        refs = [object_metadata(self.attachments[key]).apply(_reference) for key in keys]
+        self.network_names = pulumi.Output.all(*refs).apply(
+            lambda values: dict(zip(keys, values, strict=True)))
+        self.register_outputs({"networks": self.network_names})
+
+
+def object_metadata(resource: pulumi.CustomResource) -> pulumi.Output[Any]:
+    """The ``metadata`` output of a Kubernetes object (typed resources resolve it to an
+    ObjectMeta output type, ``CustomResource`` to a dict; neither declares it to mypy)."""
+    metadata: pulumi.Output[Any] = resource.metadata  # type: ignore[attr-defined]
+    return metadata
+
+
+def _reference(metadata: Any) -> str:
+    if isinstance(metadata, Mapping):
+        return f"{metadata['namespace']}/{metadata['name']}"
+    return f"{metadata.namespace}/{metadata.name}"

@@ -20,20 +20,22 @@ operator no longer ships it.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Annotated, Any, Literal
 
 import pulumi
 import pulumi_kubernetes as k8s
 from pydantic import Field, StringConstraints
 
-from gpu_platform.config import ConfigIssue, ConfigModel
+from gpu_platform.config import ComponentArgs, ConfigIssue, ConfigModel, component_args
 from gpu_platform.config.errors import PATTERN_HINTS, issue
+from gpu_platform.core.component import child_options, depends_on_of
 from gpu_platform.core.names import MANAGED_BY_LABELS, DnsLabel, child_name
-from gpu_platform.core.pools import GpuPool, all_pool_tolerations
+from gpu_platform.core.pools import GpuPool, Taint
 from gpu_platform.k8s.addon import helm_release, operator_install
 from gpu_platform.k8s.objects import custom_resource
 from gpu_platform.k8s.values import deep_merge
+from gpu_platform.network.networks import object_metadata
 from gpu_platform.versions import (
     DOCA_DRIVER_IMAGE,
     DOCA_DRIVER_VERSION,
@@ -90,11 +92,13 @@ def _is_hex_id(value: str) -> bool:
     return len(value) == 4 and all(c in "0123456789abcdef" for c in value)
 
 
-class NetworkOperatorConfig(ConfigModel):
+class NetworkOperatorSettings(ConfigModel):
     """Typed knobs of the Network Operator; ``valuesOverrides`` is merged last."""
 
-    enabled: bool = True
     namespace: DnsLabel = "nvidia-network-operator"
+    # false: install into an existing namespace (Pod Security privileged; nothing creates or
+    # deletes it)
+    create_namespace: bool = True
     # who installs MOFED (DOCA-OFED): the operator's driver container, or the node image
     mofed: MofedOwner = "host"
     ofed_version: str = Field(default=DOCA_DRIVER_VERSION, min_length=1)
@@ -105,6 +109,46 @@ class NetworkOperatorConfig(ConfigModel):
     # whereabouts IPAM chart; off only where the cluster already runs whereabouts
     whereabouts: bool = True
     values_overrides: dict[str, Any] = Field(default_factory=dict)
+
+
+class NetworkOperatorConfig(NetworkOperatorSettings):
+    """``network.operator``: the settings, and whether the environment installs the operator."""
+
+    enabled: bool = True
+
+
+class NetworkOperatorArgs(NetworkOperatorSettings, ComponentArgs):
+    """Args of ``NetworkOperator``: its settings, the RDMA device resources, the taints of the
+    GPU nodes its daemonsets must run on, and whether an IPoIB network needs the IPoIB CNI."""
+
+    rdma_resources: dict[RdmaResourceName, RdmaResource] = Field(default_factory=dict)
+    node_taints: list[Taint] = Field(default_factory=list)
+    ipoib: bool = False
+
+    @classmethod
+    def of(
+        cls,
+        config: NetworkOperatorSettings,
+        rdma_resources: Mapping[str, RdmaResource],
+        pools: Mapping[str, GpuPool],
+        *,
+        ipoib: bool = False,
+    ) -> NetworkOperatorArgs:
+        """Args from the environment's settings, tolerating every taint of ``pools``."""
+        fields = {name: getattr(config, name) for name in NetworkOperatorSettings.model_fields}
+        taints = [taint for pool in pools.values() for taint in pool.taints]
+        return cls.model_validate({**fields, "rdma_resources": dict(rdma_resources), "node_taints": taints,
+                                   "ipoib": ipoib})
+
+
+def taint_tolerations(taints: Sequence[Taint]) -> list[dict[str, Any]]:
+    """Tolerations of ``taints`` (deduplicated, first occurrence first), as
+    ``all_pool_tolerations`` renders a pool's."""
+    seen: dict[tuple[str, str, str], dict[str, Any]] = {}
+    for taint in taints:
+        seen.setdefault((taint.key, taint.value, taint.effect),
+                        {"key": taint.key, "operator": "Equal", "value": taint.value, "effect": taint.effect})
+    return list(seen.values())
 
 
 def _image(name: str, version: str = NETWORK_OPERATOR_COMPONENT_TAG) -> dict[str, str]:
@@ -127,17 +171,18 @@ def rdma_shared_device_plugin_config(resources: Mapping[str, RdmaResource]) -> d
 
 
 def nic_cluster_policy_spec(
-    config: NetworkOperatorConfig,
+    config: NetworkOperatorSettings,
     resources: Mapping[str, RdmaResource],
-    pools: Mapping[str, GpuPool],
+    node_tolerations: Sequence[Mapping[str, Any]] = (),
     *,
     ipoib: bool = False,
 ) -> dict[str, Any]:
-    """``spec`` of the NicClusterPolicy (pure)."""
+    """``spec`` of the NicClusterPolicy (pure); ``node_tolerations``: of the GPU nodes' taints
+    (``taint_tolerations`` or ``all_pool_tolerations``)."""
     spec: dict[str, Any] = {}
-    tolerations = all_pool_tolerations(dict(pools))
-    if tolerations:
-        spec["tolerations"] = tolerations  # the daemonsets must run on tainted GPU nodes
+    if node_tolerations:
+        # the daemonsets must run on tainted GPU nodes
+        spec["tolerations"] = [dict(toleration) for toleration in node_tolerations]
     if config.mofed == "operator":
         spec["ofedDriver"] = {
             **_image(DOCA_DRIVER_IMAGE, config.ofed_version),
@@ -172,12 +217,14 @@ def nic_cluster_policy(spec: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def network_operator_values(config: NetworkOperatorConfig, pools: Mapping[str, GpuPool]) -> dict[str, Any]:
+def network_operator_values(
+    config: NetworkOperatorSettings, node_tolerations: Sequence[Mapping[str, Any]] = ()
+) -> dict[str, Any]:
     """Chart values (pure). Every key path exists in the chart's values.yaml."""
     values: dict[str, Any] = {
         "nfd": {"enabled": config.node_feature_discovery},
         "operator": {
-            "tolerations": [*UPSTREAM_OPERATOR_TOLERATIONS, *all_pool_tolerations(dict(pools))],
+            "tolerations": [*UPSTREAM_OPERATOR_TOLERATIONS, *(dict(t) for t in node_tolerations)],
         },
     }
     return deep_merge(values, config.values_overrides)
@@ -192,41 +239,51 @@ def whereabouts_values() -> dict[str, Any]:
 class NetworkOperator(pulumi.ComponentResource):
     """Namespace, pinned Network Operator release, NicClusterPolicy and the whereabouts chart."""
 
+    namespace: pulumi.Output[str]
+    release_name: pulumi.Output[str]
+    nic_cluster_policy_name: pulumi.Output[str]
+
     def __init__(
         self,
         name: str,
-        config: NetworkOperatorConfig,
-        resources: Mapping[str, RdmaResource],
-        pools: Mapping[str, GpuPool],
+        args: NetworkOperatorArgs | Mapping[str, Any],
         opts: pulumi.ResourceOptions | None = None,
-        *,
-        ipoib: bool = False,
     ):
+        args = component_args(NetworkOperatorArgs, args, component="NetworkOperator", name=name)
         super().__init__(NETWORK_OPERATOR_TYPE, name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
-        ns = config.namespace
-        self.values = network_operator_values(config, pools)
+        tolerations = taint_tolerations(args.node_taints)
+        self.values = network_operator_values(args, tolerations)
         install = operator_install(
             name, NETWORK_OPERATOR, parent=self, release_name="network-operator",
-            namespace_name=ns, pod_security="privileged", values=self.values,
+            namespace_name=args.namespace, pod_security="privileged", values=self.values,
+            depends_on=depends_on_of(opts), create_namespace=args.create_namespace,
         )
-        self.namespace, self.release = install.namespace, install.release
+        self.namespace_resource, self.release = install.namespace, install.release
+        self.namespace, self.release_name = install.namespace_name, install.release_name
         self.whereabouts: k8s.helm.v3.Release | None = None
-        if config.whereabouts:
+        if args.whereabouts:
             self.whereabouts = helm_release(
                 child_name(name, "whereabouts"),
                 WHEREABOUTS,
                 release_name="whereabouts",
-                namespace=ns,
+                namespace=args.namespace,
                 values=whereabouts_values(),
-                opts=child,
-                depends_on=[self.namespace],
+                opts=pulumi.ResourceOptions(parent=self),
+                depends_on=[*([install.namespace] if install.namespace else []), *depends_on_of(opts)],
             )
-        policy = nic_cluster_policy(nic_cluster_policy_spec(config, resources, pools, ipoib=ipoib))
+        policy = nic_cluster_policy(nic_cluster_policy_spec(args, args.rdma_resources, tolerations,
+                                                            ipoib=args.ipoib))
         # the CRD comes with the chart: the policy waits for the release
         self.policy = custom_resource(
             child_name(name, "nic-cluster-policy"),
             policy,
-            pulumi.ResourceOptions(parent=self, depends_on=[self.release]),
+            child_options(self, opts, depends_on=[self.release]),
         )
-        self.register_outputs({"namespace": ns, "chartVersion": NETWORK_OPERATOR.version})
+        self.nic_cluster_policy_name = object_metadata(self.policy).apply(
+            lambda m: str(m["name"] if isinstance(m, Mapping) else m.name))
+        self.register_outputs({
+            "namespace": self.namespace,
+            "releaseName": self.release_name,
+            "nicClusterPolicyName": self.nic_cluster_policy_name,
+            "chartVersion": NETWORK_OPERATOR.version,
+        })

@@ -16,15 +16,22 @@ import pulumi
 from pydantic import Field
 
 from gpu_platform.config import ConfigError, ConfigIssue, ConfigModel
-from gpu_platform.config.errors import issue
+from gpu_platform.config.errors import collect_issues, issue
 from gpu_platform.core.names import DnsLabel, child_name
 from gpu_platform.core.pools import GpuPool
-from gpu_platform.training.kubeflow import Kubeflow, KubeflowConfig, kubeflow_prerequisite_issues
-from gpu_platform.training.kuberay import KubeRayConfig, KubeRayOperator
-from gpu_platform.training.kueue import Kueue, KueueConfig
+from gpu_platform.training.kubeflow import (
+    Kubeflow,
+    KubeflowArgs,
+    KubeflowConfig,
+    kubeflow_prerequisite_issues,
+)
+from gpu_platform.training.kuberay import KubeRayArgs, KubeRayConfig, KubeRayOperator
+from gpu_platform.training.kueue import Kueue, KueueArgs, KueueConfig
 from gpu_platform.training.raycluster import (
     RayCluster,
+    RayClusterArgs,
     RayClusterSpec,
+    WorkerGroup,
     raycluster_pool_issues,
     raycluster_workload_issues,
 )
@@ -33,9 +40,10 @@ from gpu_platform.training.teams import (
     PriorityClassConfig,
     TeamConfig,
     Teams,
+    TeamsArgs,
     team_pool_issues,
 )
-from gpu_platform.training.volcano import Volcano, VolcanoConfig, volcano_team_issues
+from gpu_platform.training.volcano import Volcano, VolcanoArgs, VolcanoConfig, volcano_team_issues
 from gpu_platform.workloads import MountSpec, WorkloadContext
 
 QueueSystem = Literal["kueue", "volcano"]
@@ -132,7 +140,10 @@ def build_training(
     if not config.enabled:
         return TrainingPlatform()
     workload = workload or WorkloadContext()
-    problems = [i.prefixed("training") for i in config.issues()] + training_pool_issues(config, pools)
+    # the components check the pools they are given too; report them once, here, by their path
+    problems = [found.prefixed(f"gpuPools.{pool_name}") for pool_name, pool in pools.items()
+                for found in collect_issues(pool)]
+    problems += [i.prefixed("training") for i in config.issues()] + training_pool_issues(config, pools)
     problems += training_workload_issues(config, workload)
     problems += [i.prefixed("training.kubeflow") for i in config.kubeflow.issues()]
     problems += kubeflow_prerequisite_issues(config.kubeflow, cert_manager=cert_manager, istio=False)
@@ -142,23 +153,26 @@ def build_training(
     volcano = config.queue_system == "volcano"
     if volcano:
         # before KubeRay: its Volcano integration needs the PodGroup CRD the chart installs
-        platform.volcano = Volcano(child_name(name, "volcano"), config.volcano, config.teams, opts)
+        platform.volcano = Volcano(
+            child_name(name, "volcano"), VolcanoArgs.of(config.volcano, config.teams), opts)
     if config.kuberay.enabled:
         platform.kuberay = KubeRayOperator(
-            child_name(name, "kuberay"), config.kuberay, opts,
-            batch_scheduler="volcano" if volcano else None,
-            depends_on=[platform.volcano.release] if platform.volcano else [])
+            child_name(name, "kuberay"),
+            KubeRayArgs.of(config.kuberay, batch_scheduler="volcano" if volcano else None),
+            _after(opts, [platform.volcano.release] if platform.volcano else []),
+        )
     if config.teams or config.priority_classes:
         operator_ns = [config.kuberay.namespace] if config.kuberay.enabled else []
-        platform.teams = Teams(child_name(name, "teams"), config.teams, config.priority_classes, opts,
-                               extra_ingress_namespaces=operator_ns)
+        platform.teams = Teams(child_name(name, "teams"), TeamsArgs(
+            teams=config.teams, priority_classes=config.priority_classes,
+            extra_ingress_namespaces=operator_ns, pools=dict(pools)), opts)
     if config.teams and not volcano:
         namespaces = platform.teams.namespaces if platform.teams else {}
-        platform.kueue = Kueue(child_name(name, "kueue"), config.kueue, pools, config.teams, opts,
-                               team_namespaces=namespaces)
+        platform.kueue = Kueue(child_name(name, "kueue"), KueueArgs.of(config.kueue, pools, config.teams),
+                               opts, team_namespaces=namespaces)
     if config.kubeflow.any_enabled():
         platform.kubeflow = Kubeflow(
-            child_name(name, "kubeflow"), config.kubeflow, opts, cert_manager=cert_manager
+            child_name(name, "kubeflow"), KubeflowArgs.of(config.kubeflow, cert_manager=cert_manager), opts
         )
     for cluster_name, spec in config.ray_clusters.items():
         after: list[pulumi.Resource] = []
@@ -170,16 +184,42 @@ def build_training(
             after.append(platform.kueue.local_queues[spec.queue])
         if platform.volcano is not None and spec.queue in platform.volcano.queues:
             after.append(platform.volcano.queues[spec.queue])
-        platform.ray_clusters[cluster_name] = RayCluster(
-            child_name(name, f"ray-{cluster_name}"), cluster_name, spec, pools, opts, depends_on=after,
-            workload=workload, queue_system=config.queue_system)
+        args = RayClusterArgs.of(spec, cluster_name, pools, workload=workload,
+                                 queue_system=config.queue_system)
+        platform.ray_clusters[cluster_name] = RayCluster(child_name(name, f"ray-{cluster_name}"), args,
+                                                         _after(opts, after))
     return platform
 
 
+def _after(opts: pulumi.ResourceOptions | None, resources: list[pulumi.Resource]) -> pulumi.ResourceOptions:
+    """``opts`` plus ``resources`` to wait for."""
+    return pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=resources))
+
+
 __all__ = [
+    "KubeRayArgs",
+    "KubeRayConfig",
+    "KubeRayOperator",
+    "Kubeflow",
+    "KubeflowArgs",
+    "KubeflowConfig",
+    "Kueue",
+    "KueueArgs",
+    "KueueConfig",
     "MountSpec",
+    "PriorityClassConfig",
+    "RayCluster",
+    "RayClusterArgs",
+    "RayClusterSpec",
+    "TeamConfig",
+    "Teams",
+    "TeamsArgs",
     "TrainingConfig",
     "TrainingPlatform",
+    "Volcano",
+    "VolcanoArgs",
+    "VolcanoConfig",
+    "WorkerGroup",
     "WorkloadContext",
     "build_training",
     "training_pool_issues",

@@ -31,19 +31,21 @@ PyTorchJob/Experiment/Workflow CRDs and, with them, every job of that kind.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping
 from typing import Any, Literal
 
 import pulumi
 import pulumi_kubernetes as k8s
 from pydantic import Field
 
-from gpu_platform.config import ConfigError, ConfigIssue, ConfigModel
+from gpu_platform.config import ComponentArgs, ConfigIssue, ConfigModel, component_args
 from gpu_platform.config.errors import issue
+from gpu_platform.core.component import child_options, depends_on_of
 from gpu_platform.core.names import MANAGED_BY_LABELS, DnsLabel, child_name
 from gpu_platform.k8s.addon import PodSecurityLevel, helm_release, namespace
 from gpu_platform.k8s.objects import custom_resource
 from gpu_platform.k8s.values import deep_merge
+from gpu_platform.training.outputs import object_name
 from gpu_platform.versions import (
     KATIB_REF,
     KUBEFLOW_NOTEBOOKS_REF,
@@ -70,6 +72,8 @@ def kustomize_url(repo: str, path: str, ref: str) -> str:
 class TrainerConfig(ConfigModel):
     enabled: bool = False
     namespace: DnsLabel = "kubeflow-system"
+    # false: install the chart into an existing namespace (nothing creates or deletes it)
+    create_namespace: bool = True
     # the manager passes "restricted"; JobSet's controller shares the namespace, so "baseline"
     pod_security: PodSecurityLevel = "baseline"
     # false when JobSet already runs in the cluster (the chart's jobset.install)
@@ -126,27 +130,32 @@ class KubeflowConfig(ConfigModel):
         return any(part.enabled for part in parts)
 
 
+# {at}: where the Kubeflow settings are ("training.kubeflow." in an environment, "" in the args)
 _NEEDS: dict[Prerequisite, str] = {
     "cert-manager": "cert-manager: switch on serving.enabled and serving.certManager.enabled, which "
-    "install it, or set training.kubeflow.clusterHasCertManager: true if the cluster runs one",
-    "istio": "Istio, which this library does not install: install Istio and set "
-    "training.kubeflow.clusterHasIstio: true",
+    "install it, or set {at}clusterHasCertManager: true if the cluster runs one",
+    "istio": "Istio, which this library does not install: install Istio and set {at}clusterHasIstio: true",
     "kubeflow-profiles": "the Kubeflow Profiles controller and an auth proxy (Dex or oauth2-proxy), which "
-    "this library does not install: install them and set training.kubeflow.clusterHasKubeflowProfiles: true",
+    "this library does not install: install them and set {at}clusterHasKubeflowProfiles: true",
 }
+# a component on its own: nothing else in the program installs cert-manager
+_NEEDS_STANDALONE_CERT_MANAGER = "cert-manager, which this component does not install: install it and " \
+    "set clusterHasCertManager: true"
 
 
-def part_prerequisites(config: KubeflowConfig) -> list[tuple[str, Any, tuple[Prerequisite, ...], str]]:
+def part_prerequisites(
+    config: KubeflowConfig, at: str = "training.kubeflow."
+) -> list[tuple[str, Any, tuple[Prerequisite, ...], str]]:
     """(path, value, prerequisites, the other way out) per enabled selection with prerequisites."""
     found: list[tuple[str, Any, tuple[Prerequisite, ...], str]] = []
     if config.notebooks.enabled and config.notebooks.istio:
-        found.append(("notebooks.enabled", True, ("istio",), "set training.kubeflow.notebooks.istio: false "
+        found.append(("notebooks.enabled", True, ("istio",), f"set {at}notebooks.istio: false "
                       "(no VirtualServices; reach notebooks by port-forward), or turn notebooks off"))
     if config.pipelines.enabled and config.pipelines.mode == "multi-user":
         found.append(("pipelines.mode", "multi-user", ("istio", "kubeflow-profiles"),
-                      "use training.kubeflow.pipelines.mode: standalone"))
+                      f"use {at}pipelines.mode: standalone"))
     if config.katib.enabled and config.katib.cert_manager:
-        found.append(("katib.certManager", True, ("cert-manager",), "set training.kubeflow.katib."
+        found.append(("katib.certManager", True, ("cert-manager",), f"set {at}katib."
                       "certManager: false (katib-standalone makes its own webhook certificate)"))
     return found
 
@@ -164,12 +173,34 @@ def kubeflow_prerequisite_issues(
         "istio": istio or config.cluster_has_istio,
         "kubeflow-profiles": config.cluster_has_kubeflow_profiles,
     }
+    at = f"{prefix}." if prefix else ""
     problems: list[ConfigIssue] = []
-    for path, value, needs, otherwise in part_prerequisites(config):
+    for path, value, needs, otherwise in part_prerequisites(config, at):
         for need in needs:
             if not present[need]:
-                problems.append(issue(f"{prefix}.{path}", f"needs {_NEEDS[need]}; or {otherwise}", value))
+                needed = _NEEDS[need].format(at=at)
+                if need == "cert-manager" and not prefix:
+                    needed = _NEEDS_STANDALONE_CERT_MANAGER
+                problems.append(issue(path, f"needs {needed}; or {otherwise}", value).prefixed(prefix))
     return problems
+
+
+class KubeflowArgs(KubeflowConfig, ComponentArgs):
+    """Args of ``Kubeflow``: the parts to install and what the cluster already runs
+    (``clusterHas*``); a part whose prerequisite is missing is refused."""
+
+    def issues(self) -> Iterator[ConfigIssue]:
+        yield from super().issues()
+        yield from kubeflow_prerequisite_issues(self, cert_manager=False, istio=False, prefix="")
+
+    @classmethod
+    def of(cls, config: KubeflowConfig, *, cert_manager: bool = False, istio: bool = False) -> KubeflowArgs:
+        """Args from the environment's settings; ``cert_manager``/``istio``: whether the rest of
+        the environment installs them (the cluster then has them)."""
+        fields = {name: getattr(config, name) for name in KubeflowConfig.model_fields}
+        fields["cluster_has_cert_manager"] = config.cluster_has_cert_manager or cert_manager
+        fields["cluster_has_istio"] = config.cluster_has_istio or istio
+        return cls.model_validate(fields)
 
 
 def trainer_values(config: TrainerConfig) -> dict[str, Any]:
@@ -242,43 +273,48 @@ def kustomize_namespaces(config: KubeflowConfig) -> list[str]:
 class Kubeflow(pulumi.ComponentResource):
     """The enabled Kubeflow parts; raises ConfigError before registering anything."""
 
+    namespace_names: pulumi.Output[list[str]]
+    trainer_release_name: pulumi.Output[str] | None
+
     def __init__(
         self,
         name: str,
-        config: KubeflowConfig,
+        args: KubeflowArgs | Mapping[str, Any],
         opts: pulumi.ResourceOptions | None = None,
-        *,
-        cert_manager: bool = False,
-        istio: bool = False,
-        depends_on: Sequence[pulumi.Resource] = (),
     ):
-        problems = [i.prefixed("training.kubeflow") for i in config.issues()]
-        problems += kubeflow_prerequisite_issues(config, cert_manager=cert_manager, istio=istio)
-        if problems:
-            raise ConfigError(problems)
+        config = component_args(KubeflowArgs, args, component="Kubeflow", name=name)
         super().__init__(KUBEFLOW_TYPE, name, None, opts)
+        depends_on = depends_on_of(opts)
         child = pulumi.ResourceOptions(parent=self)
         self.namespaces: dict[str, k8s.core.v1.Namespace] = {}
         self.trainer: k8s.helm.v3.Release | None = None
+        self.trainer_release_name = None
         self.torch_runtime: pulumi.Resource | None = None
         self.installs: dict[str, pulumi.Resource] = {}
+        names: list[pulumi.Output[str]] = []
         if config.trainer.enabled:
-            ns = namespace(child_name(name, "trainer-ns"), config.trainer.namespace,
-                           config.trainer.pod_security, child)
-            self.namespaces[config.trainer.namespace] = ns
+            created: list[pulumi.Resource] = []
+            if config.trainer.create_namespace:
+                ns = namespace(child_name(name, "trainer-ns"), config.trainer.namespace,
+                               config.trainer.pod_security, child)
+                self.namespaces[config.trainer.namespace] = ns
+                created.append(ns)
             self.trainer = helm_release(
                 child_name(name, "trainer"), KUBEFLOW_TRAINER, release_name="kubeflow-trainer",
                 namespace=config.trainer.namespace, values=trainer_values(config.trainer), opts=child,
-                depends_on=[ns, *depends_on])
+                depends_on=[*created, *depends_on])
+            self.trainer_release_name = self.trainer.name  # type: ignore[assignment]
+            names.append(self.trainer.namespace)  # type: ignore[arg-type]
             if config.trainer.torch_runtime:
                 self.torch_runtime = custom_resource(
                     child_name(name, "torch-runtime"), torch_runtime(),
-                    pulumi.ResourceOptions(parent=self, depends_on=[self.trainer]))
+                    child_options(self, opts, depends_on=[self.trainer]))
         shared: list[pulumi.Resource] = []
         for ns_name in kustomize_namespaces(config):
             role = "ns" if ns_name == KUBEFLOW_NAMESPACE else "notebooks-ns"
             self.namespaces[ns_name] = namespace(child_name(name, role), ns_name, config.pod_security, child)
             shared.append(self.namespaces[ns_name])
+            names.append(object_name(self.namespaces[ns_name]))
         for role, url in kustomize_installs(config).items():
             after: list[pulumi.Resource] = [*shared, *depends_on]
             if role == "pipelines":
@@ -286,14 +322,17 @@ class Kubeflow(pulumi.ComponentResource):
             self.installs[role] = k8s.kustomize.v2.Directory(
                 child_name(name, role), directory=url,
                 opts=pulumi.ResourceOptions(parent=self, depends_on=after, protect=True))
-        self.register_outputs({})
-
-
-
+        # where the parts run: the trainer's (from its release), then the kustomize parts'
+        self.namespace_names = pulumi.Output.all(*names).apply(list)
+        outputs: dict[str, Any] = {"namespaceNames": self.namespace_names}
+        if self.trainer_release_name is not None:
+            outputs["trainerReleaseName"] = self.trainer_release_name
+        self.register_outputs(outputs)
 
 
 __all__ = [
     "Kubeflow",
+    "KubeflowArgs",
     "KubeflowConfig",
     "kubeflow_prerequisite_issues",
     "kustomize_installs",

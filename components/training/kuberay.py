@@ -6,13 +6,14 @@ uninstall, so RayClusters survive an operator reinstall.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping
 from typing import Any, Literal
 
 import pulumi
 from pydantic import Field
 
-from gpu_platform.config import ConfigModel
+from gpu_platform.config import ComponentArgs, ConfigModel, component_args
+from gpu_platform.core.component import depends_on_of
 from gpu_platform.core.names import DnsLabel, PositiveInt
 from gpu_platform.k8s.addon import PodSecurityLevel, operator_install
 from gpu_platform.k8s.values import deep_merge
@@ -23,9 +24,13 @@ KUBERAY_TYPE = "gpu-platform:training:KubeRayOperator"
 BatchScheduler = Literal["volcano"]
 
 
-class KubeRayConfig(ConfigModel):
-    enabled: bool = True
+class KubeRaySettings(ConfigModel):
+    """The operator's settings, shared by the environment key and the component's args."""
+
     namespace: DnsLabel = "ray-system"
+    # false: install into an existing namespace (one a platform team manages, with its own
+    # Pod Security labels); nothing creates or deletes it
+    create_namespace: bool = True
     # the operator's pod passes "restricted" (the chart sets a restricted securityContext)
     pod_security: PodSecurityLevel = "restricted"
     replicas: PositiveInt = 1
@@ -35,7 +40,29 @@ class KubeRayConfig(ConfigModel):
     values_overrides: dict[str, Any] = Field(default_factory=dict)
 
 
-def kuberay_values(config: KubeRayConfig, batch_scheduler: BatchScheduler | None = None) -> dict[str, Any]:
+class KubeRayConfig(KubeRaySettings):
+    """``training.kuberay``: the settings, and whether the environment installs the operator."""
+
+    enabled: bool = True
+
+
+class KubeRayArgs(KubeRaySettings, ComponentArgs):
+    """Args of ``KubeRayOperator``: the settings and the gang scheduler RayClusters may name."""
+
+    batch_scheduler: BatchScheduler | None = None
+
+    @classmethod
+    def of(cls, config: KubeRaySettings, batch_scheduler: BatchScheduler | None = None) -> KubeRayArgs:
+        fields = settings_of(config, KubeRaySettings)
+        return cls.model_validate({**fields, "batch_scheduler": batch_scheduler})
+
+
+def settings_of(config: ConfigModel, base: type[ConfigModel]) -> dict[str, Any]:
+    """``config``'s values of the fields ``base`` declares (by field name, not re-validated)."""
+    return {name: getattr(config, name) for name in base.model_fields}
+
+
+def kuberay_values(config: KubeRaySettings, batch_scheduler: BatchScheduler | None = None) -> dict[str, Any]:
     """Helm values for the kuberay-operator chart (every key exists in its values.yaml).
 
     ``batch_scheduler``: the gang scheduler RayClusters labelled ``ray.io/scheduler-name`` use."""
@@ -54,20 +81,25 @@ def kuberay_values(config: KubeRayConfig, batch_scheduler: BatchScheduler | None
 
 
 class KubeRayOperator(pulumi.ComponentResource):
+    """The KubeRay operator (``ray.io`` CRDs and controller); RayClusters order after it."""
+
+    namespace: pulumi.Output[str]
+    release_name: pulumi.Output[str]
+
     def __init__(
         self,
         name: str,
-        config: KubeRayConfig,
+        args: KubeRayArgs | Mapping[str, Any],
         opts: pulumi.ResourceOptions | None = None,
-        *,
-        batch_scheduler: BatchScheduler | None = None,
-        depends_on: Sequence[pulumi.Resource] = (),
     ):
+        args = component_args(KubeRayArgs, args, component="KubeRayOperator", name=name)
         super().__init__(KUBERAY_TYPE, name, None, opts)
         install = operator_install(
             name, KUBERAY_OPERATOR, parent=self, release_name="kuberay-operator",
-            namespace_name=config.namespace, pod_security=config.pod_security,
-            values=kuberay_values(config, batch_scheduler), depends_on=depends_on,
+            namespace_name=args.namespace, pod_security=args.pod_security,
+            values=kuberay_values(args, args.batch_scheduler), depends_on=depends_on_of(opts),
+            create_namespace=args.create_namespace,
         )
-        self.namespace, self.release = install.namespace, install.release
-        self.register_outputs({})
+        self.namespace_resource, self.release = install.namespace, install.release
+        self.namespace, self.release_name = install.namespace_name, install.release_name
+        self.register_outputs({"namespace": self.namespace, "releaseName": self.release_name})

@@ -9,7 +9,7 @@ so idle quota is borrowed and reclaimed by preemption.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from typing import Any, Literal
 
 import pulumi
@@ -17,7 +17,8 @@ import pulumi_kubernetes as k8s
 import yaml
 from pydantic import Field
 
-from gpu_platform.config import ConfigModel
+from gpu_platform.config import ComponentArgs, ConfigIssue, ConfigModel, component_args
+from gpu_platform.core.component import child_options, depends_on_of
 from gpu_platform.core.names import MANAGED_BY_LABELS, POOL_LABEL, DnsLabel, child_name
 from gpu_platform.core.pools import GPU_RESOURCE, GpuPool, pool_scheduling
 from gpu_platform.k8s.addon import PodSecurityLevel, operator_install
@@ -25,7 +26,8 @@ from gpu_platform.k8s.objects import custom_resource
 from gpu_platform.k8s.values import deep_merge
 from gpu_platform.network.operator import RDMA_RESOURCE_PREFIX
 from gpu_platform.network.workload import EFA_RESOURCE
-from gpu_platform.training.teams import TeamConfig
+from gpu_platform.training.outputs import object_names
+from gpu_platform.training.teams import TeamConfig, team_pool_reference_issues
 from gpu_platform.versions import KUEUE
 
 KUEUE_TYPE = "gpu-platform:training:Kueue"
@@ -46,6 +48,8 @@ DEFAULT_FRAMEWORKS: tuple[Framework, ...] = (
 
 class KueueConfig(ConfigModel):
     namespace: DnsLabel = "kueue-system"
+    # false: install into an existing namespace (nothing creates or deletes it)
+    create_namespace: bool = True
     pod_security: PodSecurityLevel = "restricted"
     cohort: DnsLabel = "gpu-platform"
     integrations: list[Framework] = Field(default_factory=lambda: list(DEFAULT_FRAMEWORKS))
@@ -54,6 +58,26 @@ class KueueConfig(ConfigModel):
     enable_prometheus: bool = False  # needs the Prometheus Operator's CRDs
     queueing_strategy: Literal["BestEffortFIFO", "StrictFIFO"] = "BestEffortFIFO"
     values_overrides: dict[str, Any] = Field(default_factory=dict)
+
+
+class KueueArgs(KueueConfig, ComponentArgs):
+    """Args of ``Kueue``: its settings, the GPU pools (one ResourceFlavor each, from the pool's
+    label and taints) and the teams (one ClusterQueue and LocalQueue each, quotas from them)."""
+
+    pools: dict[DnsLabel, GpuPool] = Field(default_factory=dict)
+    teams: dict[DnsLabel, TeamConfig] = Field(default_factory=dict)
+
+    def issues(self) -> Iterator[ConfigIssue]:
+        # a ClusterQueue quota on a pool without a flavor would never admit anything
+        for found in team_pool_reference_issues(self.teams, self.pools):
+            yield found.prefixed("teams")
+
+    @classmethod
+    def of(
+        cls, config: KueueConfig, pools: Mapping[str, GpuPool], teams: Mapping[str, TeamConfig]
+    ) -> KueueArgs:
+        fields = {name: getattr(config, name) for name in KueueConfig.model_fields}
+        return cls.model_validate({**fields, "pools": dict(pools), "teams": dict(teams)})
 
 
 QUEUE_EXCLUDED_RESOURCE_PREFIXES = (f"{EFA_RESOURCE.split('/')[0]}/", f"{RDMA_RESOURCE_PREFIX}/")
@@ -137,44 +161,60 @@ def render_local_queue(team: str) -> dict[str, Any]:
 
 
 class Kueue(pulumi.ComponentResource):
-    """The Kueue controller and the queues of every team (LocalQueue -> ClusterQueue -> flavors)."""
+    """The Kueue controller and the queues of every team (LocalQueue -> ClusterQueue -> flavors).
+
+    ``team_namespaces``: the team namespaces (by team) when another component creates them;
+    each team's LocalQueue waits for its namespace."""
+
+    namespace: pulumi.Output[str]
+    release_name: pulumi.Output[str]
+    cluster_queue_names: pulumi.Output[dict[str, str]]
+    local_queue_names: pulumi.Output[dict[str, str]]
 
     def __init__(
         self,
         name: str,
-        config: KueueConfig,
-        pools: Mapping[str, GpuPool],
-        teams: Mapping[str, TeamConfig],
+        args: KueueArgs | Mapping[str, Any],
         opts: pulumi.ResourceOptions | None = None,
+        *,
         team_namespaces: Mapping[str, pulumi.Resource] | None = None,
-        depends_on: Sequence[pulumi.Resource] = (),
     ):
+        args = component_args(KueueArgs, args, component="Kueue", name=name)
         super().__init__(KUEUE_TYPE, name, None, opts)
         install = operator_install(
-            name, KUEUE, parent=self, release_name="kueue", namespace_name=config.namespace,
-            pod_security=config.pod_security, values=kueue_values(config), depends_on=depends_on,
+            name, KUEUE, parent=self, release_name="kueue", namespace_name=args.namespace,
+            pod_security=args.pod_security, values=kueue_values(args), depends_on=depends_on_of(opts),
+            create_namespace=args.create_namespace,
         )
-        self.namespace, self.release = install.namespace, install.release
-        after_chart = pulumi.ResourceOptions(parent=self, depends_on=[self.release])
+        self.namespace_resource, self.release = install.namespace, install.release
+        self.namespace, self.release_name = install.namespace_name, install.release_name
+        after_chart = child_options(self, opts, depends_on=[self.release])
         flavors = [
             custom_resource(child_name(name, f"flavor-{CPU_FLAVOR}"), render_cpu_flavor(), after_chart)
         ]
         flavors += [
-            custom_resource(
-                child_name(name, f"flavor-{pool}"), render_resource_flavor(pool, pools[pool]), after_chart
-            )
-            for pool in pools
+            custom_resource(child_name(name, f"flavor-{pool_name}"), render_resource_flavor(pool_name, pool),
+                            after_chart)
+            for pool_name, pool in args.pools.items()
         ]
         self.flavors = flavors
         self.cluster_queues: dict[str, k8s.apiextensions.CustomResource] = {}
         self.local_queues: dict[str, k8s.apiextensions.CustomResource] = {}
-        for team, team_config in teams.items():
+        for team, team_config in args.teams.items():
             cq = custom_resource(child_name(name, f"{team}-clusterqueue"),
-                         render_cluster_queue(team, team_config, config),
-                         pulumi.ResourceOptions(parent=self, depends_on=[self.release, *flavors]))
+                                 render_cluster_queue(team, team_config, args),
+                                 child_options(self, opts, depends_on=[self.release, *flavors]))
             ns = (team_namespaces or {}).get(team)
             self.cluster_queues[team] = cq
             self.local_queues[team] = custom_resource(
                 child_name(name, f"{team}-localqueue"), render_local_queue(team),
-                pulumi.ResourceOptions(parent=self, depends_on=[cq, *([ns] if ns else [])]))
-        self.register_outputs({})
+                child_options(self, opts, depends_on=[cq, *([ns] if ns else [])]))
+        self.cluster_queue_names = object_names(self.cluster_queues)
+        self.local_queue_names = object_names(self.local_queues)
+        self.register_outputs({
+            "namespace": self.namespace,
+            "releaseName": self.release_name,
+            "clusterQueueNames": self.cluster_queue_names,
+            "localQueueNames": self.local_queue_names,
+        })
+

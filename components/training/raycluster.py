@@ -11,7 +11,7 @@ account token (the autoscaler scales the cluster through the Kubernetes API); wo
 Workloads name the other layers instead of retyping them: ``networks`` (entries of the network
 layer, rendered by ``rdma_networking``), ``mounts`` (storage volumes or datasets, by
 ``volume_for``), and EFA comes from the AWS node pool (``efa_networking``). ``WorkloadContext``
-carries what those names resolve against.
+carries what those names resolve against. The spec and its checks live in ``rayspec``.
 """
 
 from __future__ import annotations
@@ -23,184 +23,33 @@ from typing import Any, Literal
 import pulumi
 from pydantic import Field
 
-from gpu_platform.config import ConfigIssue, ConfigModel
-from gpu_platform.config.errors import issue
-from gpu_platform.core.names import MANAGED_BY_LABELS, DnsLabel, NonNegativeInt, child_name
+from gpu_platform.config import ComponentArgs, ConfigIssue, component_args
+from gpu_platform.core.component import child_options
+from gpu_platform.core.names import MANAGED_BY_LABELS, DnsLabel, child_name
 from gpu_platform.core.pools import GPU_RESOURCE, GpuPool, pool_scheduling
 from gpu_platform.k8s.objects import custom_resource
 from gpu_platform.network.workload import WorkloadNetworking, efa_networking, rdma_networking
-from gpu_platform.training.quantity import Quantity, parse_quantity
+from gpu_platform.training.outputs import object_name, object_namespace
+from gpu_platform.training.rayspec import (
+    RAY_PYTHON,
+    RAY_REPOSITORY,
+    GcsFaultTolerance,
+    RayClusterSpec,
+    RayHead,
+    SecretKeyRef,
+    WorkerGroup,
+    image_ray_version,
+    raycluster_pool_issues,
+    raycluster_workload_issues,
+)
 from gpu_platform.training.volcano import volcano_raycluster_labels
-from gpu_platform.versions import RAY_VERSION
-from gpu_platform.workloads import SHM_PATH, MountSpec, WorkloadContext, mount_issues, render_mounts
+from gpu_platform.workloads import SHM_PATH, MountSpec, WorkloadContext, render_mounts
 
 RAYCLUSTER_TYPE = "gpu-platform:training:RayCluster"
-RAY_REPOSITORY = "rayproject/ray"
-RAY_PYTHON = "py311"
 RAY_UID = 1000  # the rayproject images' "ray" user
 QUEUE_LABEL = "kueue.x-k8s.io/queue-name"
+RAY_DASHBOARD_PORT = 8265  # the head Service's "dashboard" port (KubeRay default)
 QueueSystem = Literal["kueue", "volcano"]
-
-
-class SecretKeyRef(ConfigModel):
-    """A key of a Kubernetes Secret in the RayCluster's namespace (never an inline value)."""
-
-    name: DnsLabel
-    key: str = Field(min_length=1)
-
-
-class GcsFaultTolerance(ConfigModel):
-    """Ray GCS fault tolerance: the head's state in an external Redis survives a head restart."""
-
-    enabled: bool = False
-    redis_address: str | None = Field(default=None, min_length=1)  # "redis.ray:6379"
-    redis_password_secret: SecretKeyRef | None = None
-    external_storage_namespace: str | None = Field(default=None, min_length=1)
-
-    def issues(self) -> Iterator[ConfigIssue]:
-        if self.enabled and self.redis_address is None:
-            yield issue("redisAddress", "is required when enabled is true (host:port of Redis)")
-
-
-class RayHead(ConfigModel):
-    cpu: Quantity = "2"
-    memory: Quantity = "8Gi"
-    shm_size: Quantity = "2Gi"
-    # num-cpus=0 keeps tasks and actors off the head, which hosts the GCS and dashboard
-    schedulable: bool = False
-    # Ray Train's driver on the head reads and writes the run's storage_path (checkpoints)
-    mounts: dict[DnsLabel, MountSpec] = Field(default_factory=dict)
-
-    def issues(self) -> Iterator[ConfigIssue]:
-        yield from _shm_issues(self.shm_size, self.memory)
-
-
-class WorkerGroup(ConfigModel):
-    """A worker group: on a GPU pool when ``pool`` is set, on CPU nodes otherwise."""
-
-    pool: DnsLabel | None = None
-    gpus_per_worker: NonNegativeInt = 0
-    min_replicas: NonNegativeInt = 0
-    max_replicas: NonNegativeInt = 1
-    replicas: NonNegativeInt | None = None  # default: minReplicas
-    cpu: Quantity = "4"
-    memory: Quantity = "16Gi"
-    shm_size: Quantity = "4Gi"
-    networks: list[DnsLabel] = Field(default_factory=list)  # names of network.networks (RDMA)
-    mounts: dict[DnsLabel, MountSpec] = Field(default_factory=dict)
-    efa: bool | None = None  # default: on for a GPU group whose AWS node pool has EFA enabled
-
-    def issues(self) -> Iterator[ConfigIssue]:
-        if self.min_replicas > self.max_replicas:
-            yield issue("minReplicas", f"must be <= maxReplicas ({self.max_replicas})", self.min_replicas)
-        if self.replicas is not None and not self.min_replicas <= self.replicas <= self.max_replicas:
-            yield issue(
-                "replicas",
-                f"must be between minReplicas ({self.min_replicas}) and maxReplicas ({self.max_replicas})",
-                self.replicas,
-            )
-        if self.pool is None and self.gpus_per_worker > 0:
-            yield issue("pool", "is required when gpusPerWorker > 0: name the GPU pool the workers run on")
-        if self.pool is not None and self.gpus_per_worker == 0:
-            yield issue("gpusPerWorker", "must be >= 1 for a group on a GPU pool", 0)
-        if self.efa and self.pool is None:
-            yield issue("efa", "needs a GPU pool: EFA devices come with the pool's AWS node pool", True)
-        for index, network in enumerate(self.networks):
-            if network in self.networks[:index]:
-                yield issue(f"networks.{index}", "is listed twice", network)
-        yield from _shm_issues(self.shm_size, self.memory)
-
-
-class RayClusterSpec(ConfigModel):
-    namespace: DnsLabel
-    ray_version: str = Field(default=RAY_VERSION, pattern=r"^[0-9]+\.[0-9]+\.[0-9]+$")
-    image: str | None = None  # default rayproject/ray:<rayVersion>-py311
-    gpu_image: str | None = None  # default rayproject/ray:<rayVersion>-py311-gpu
-    enable_in_tree_autoscaling: bool = True
-    idle_timeout_seconds: NonNegativeInt = 60
-    queue: DnsLabel | None = None  # a team's queue (Kueue LocalQueue in ``namespace``, or Volcano Queue)
-    head: RayHead = Field(default_factory=RayHead)
-    worker_groups: dict[DnsLabel, WorkerGroup] = Field(default_factory=dict)
-    gcs_fault_tolerance: GcsFaultTolerance = Field(default_factory=GcsFaultTolerance)
-
-    def images(self) -> tuple[str, str]:
-        """(CPU image, GPU image) for this cluster."""
-        base = f"{RAY_REPOSITORY}:{self.ray_version}-{RAY_PYTHON}"
-        return self.image or base, self.gpu_image or f"{base}-gpu"
-
-    def issues(self) -> Iterator[ConfigIssue]:
-        for key, image in (("image", self.image), ("gpuImage", self.gpu_image)):
-            if image is not None and image_ray_version(image) != self.ray_version:
-                yield issue(
-                    key,
-                    f"image tag must start with rayVersion '{self.ray_version}-' "
-                    "(the head and workers must run the Ray version KubeRay is told)",
-                    image,
-                )
-        if self.queue is not None and self.enable_in_tree_autoscaling:
-            yield issue(
-                "enableInTreeAutoscaling",
-                "must be false when queue is set: Kueue admits a RayCluster at a fixed size",
-                True,
-            )
-
-
-def image_ray_version(image: str) -> str:
-    """The Ray version an image tag starts with ("rayproject/ray:2.52.0-py311" -> "2.52.0")."""
-    tag = image.rpartition(":")[2] if ":" in image.rpartition("/")[2] else ""
-    return tag.split("-", 1)[0]
-
-
-def _shm_issues(shm_size: str, memory: str) -> Iterator[ConfigIssue]:
-    if parse_quantity(shm_size) > parse_quantity(memory):
-        yield issue(
-            "shmSize",
-            f"must be <= memory ({memory}): a memory-backed /dev/shm counts against the memory limit",
-            shm_size,
-        )
-
-
-def raycluster_pool_issues(
-    spec: RayClusterSpec, pools: Mapping[str, GpuPool]
-) -> Iterator[ConfigIssue]:
-    """Worker groups naming unknown pools, or asking for more GPUs than a pool's node has.
-
-    Paths are relative to the cluster (``workerGroups.<group>.pool``)."""
-    for group_name, group in spec.worker_groups.items():
-        if group.pool is None:
-            continue
-        pool = pools.get(group.pool)
-        if pool is None:
-            known = ", ".join(sorted(pools)) or "none"
-            yield issue(f"workerGroups.{group_name}.pool", f"unknown GPU pool; known pools: {known}",
-                        group.pool)
-        elif group.gpus_per_worker > pool.gpu.count:
-            yield issue(
-                f"workerGroups.{group_name}.gpusPerWorker",
-                f"must be <= {pool.gpu.count}, the GPUs per node of pool '{group.pool}'",
-                group.gpus_per_worker,
-            )
-
-
-def raycluster_workload_issues(spec: RayClusterSpec, workload: WorkloadContext) -> Iterator[ConfigIssue]:
-    """Network, EFA and storage names of a cluster that do not resolve (paths relative to it)."""
-    network = workload.network
-    known = ", ".join(sorted(network.networks)) or "none"
-    for found in mount_issues(spec.head.mounts, workload.storage, spec.namespace):
-        yield found.prefixed("head")
-    for group_name, group in spec.worker_groups.items():
-        base = f"workerGroups.{group_name}"
-        for index, name in enumerate(group.networks):
-            if not network.enabled:
-                yield issue(f"{base}.networks.{index}", "the network layer is off (network.enabled is "
-                            "false): turn it on or remove the network", name)
-            elif name not in network.networks:
-                yield issue(f"{base}.networks.{index}", f"unknown network; networks: {known}", name)
-        if group.efa and group.pool is not None and group.pool not in workload.efa_interfaces:
-            yield issue(f"{base}.efa", f"pool '{group.pool}' has no EFA devices: set aws.nodePools."
-                        f"{group.pool}.efa.enabled: true, or remove efa", True)
-        for found in mount_issues(group.mounts, workload.storage, spec.namespace):
-            yield found.prefixed(base)
 
 
 # --- rendering (pure) -------------------------------------------------------------------------
@@ -223,7 +72,9 @@ def group_networking(group: WorkerGroup, workload: WorkloadContext) -> list[Work
     return [replace(settings, capabilities=()) for settings in found]
 
 
-def _networked(template: dict[str, Any], networking: list[WorkloadNetworking], container: str):
+def _networked(
+    template: dict[str, Any], networking: list[WorkloadNetworking], container: str
+) -> dict[str, Any]:
     for settings in networking:
         template = settings.apply(template, container)
     if template.get("metadata") == {"annotations": {}}:  # EFA alone adds no annotation
@@ -273,7 +124,7 @@ def render_raycluster(
     cluster_name: str,
     spec: RayClusterSpec,
     pools: Mapping[str, GpuPool],
-    labels: Mapping[str, str] = (),
+    labels: Mapping[str, str] | None = None,
     *,
     workload: WorkloadContext | None = None,
     queue_system: QueueSystem = "kueue",
@@ -335,7 +186,7 @@ def render_raycluster(
         if ft.external_storage_namespace is not None:
             options["externalStorageNamespace"] = ft.external_storage_namespace
         body["gcsFaultToleranceOptions"] = options
-    metadata_labels = {**MANAGED_BY_LABELS, **dict(labels)}
+    metadata_labels = {**MANAGED_BY_LABELS, **dict(labels or {})}
     if spec.queue is not None and queue_system == "volcano":
         metadata_labels.update(volcano_raycluster_labels(spec.queue))
     elif spec.queue is not None:
@@ -348,25 +199,95 @@ def render_raycluster(
     }
 
 
+class RayClusterArgs(RayClusterSpec, ComponentArgs):
+    """A RayCluster's spec (the ``rayClusters.<name>`` keys), its object name, and what its
+    names resolve against: the GPU pools worker groups name, and the network, EFA and storage
+    layers (``workload``)."""
+
+    cluster_name: DnsLabel  # metadata.name of the RayCluster object
+    pools: dict[DnsLabel, GpuPool] = Field(default_factory=dict)
+    workload: WorkloadContext = Field(default_factory=WorkloadContext)
+    queue_system: QueueSystem = "kueue"
+
+    def issues(self) -> Iterator[ConfigIssue]:
+        yield from super().issues()
+        yield from raycluster_pool_issues(self, self.pools)
+        yield from raycluster_workload_issues(self, self.workload)
+
+    @classmethod
+    def of(
+        cls,
+        spec: RayClusterSpec,
+        cluster_name: str,
+        pools: Mapping[str, GpuPool],
+        *,
+        workload: WorkloadContext | None = None,
+        queue_system: QueueSystem = "kueue",
+    ) -> RayClusterArgs:
+        """Args for the cluster ``cluster_name`` of an environment's ``rayClusters``."""
+        fields = {name: getattr(spec, name) for name in RayClusterSpec.model_fields}
+        return cls.model_validate({**fields, "cluster_name": cluster_name, "pools": dict(pools),
+                                   "workload": workload or WorkloadContext(), "queue_system": queue_system})
+
+
+def head_service_name(cluster_name: str) -> str:
+    """The head Service KubeRay creates for a RayCluster: ``<cluster>-head-svc``.
+
+    KubeRay ``GenerateHeadServiceName`` (ray-operator/controllers/ray/utils/util.go) shortens
+    names over 50 characters; a DnsLabel (at most 40) plus ``-head-svc`` never is.
+    """
+    return f"{cluster_name}-head-svc"
+
+
 class RayCluster(pulumi.ComponentResource):
-    """One RayCluster custom resource (the KubeRay operator must be installed first)."""
+    """One RayCluster custom resource (the KubeRay operator must be installed first: order it
+    with ``opts.depends_on``)."""
+
+    cluster_name: pulumi.Output[str]
+    namespace: pulumi.Output[str]
+    head_service_name: pulumi.Output[str]
+    dashboard_url: pulumi.Output[str]
 
     def __init__(
         self,
         name: str,
-        cluster_name: str,
-        spec: RayClusterSpec,
-        pools: Mapping[str, GpuPool],
+        args: RayClusterArgs | Mapping[str, Any],
         opts: pulumi.ResourceOptions | None = None,
-        depends_on: list[pulumi.Resource] | None = None,
-        workload: WorkloadContext | None = None,
-        queue_system: QueueSystem = "kueue",
     ):
+        args = component_args(RayClusterArgs, args, component="RayCluster", name=name)
         super().__init__(RAYCLUSTER_TYPE, name, None, opts)
-        manifest = render_raycluster(cluster_name, spec, pools, workload=workload, queue_system=queue_system)
-        self.cluster = custom_resource(
-            child_name(name, "raycluster"),
-            manifest,
-            pulumi.ResourceOptions(parent=self, depends_on=list(depends_on or [])),
-        )
-        self.register_outputs({})
+        manifest = render_raycluster(args.cluster_name, args, args.pools, workload=args.workload,
+                                     queue_system=args.queue_system)
+        self.cluster = custom_resource(child_name(name, "raycluster"), manifest, child_options(self, opts))
+        self.cluster_name = object_name(self.cluster)
+        self.namespace = object_namespace(self.cluster)
+        self.head_service_name = self.cluster_name.apply(head_service_name)
+        self.dashboard_url = pulumi.Output.format(
+            "http://{0}.{1}.svc:{2}", self.head_service_name, self.namespace, RAY_DASHBOARD_PORT)
+        self.register_outputs({
+            "clusterName": self.cluster_name,
+            "namespace": self.namespace,
+            "headServiceName": self.head_service_name,
+            "dashboardUrl": self.dashboard_url,
+        })
+
+
+__all__ = [
+    "RAYCLUSTER_TYPE",
+    "RAY_PYTHON",
+    "RAY_REPOSITORY",
+    "GcsFaultTolerance",
+    "MountSpec",
+    "RayCluster",
+    "RayClusterArgs",
+    "RayClusterSpec",
+    "RayHead",
+    "SecretKeyRef",
+    "WorkerGroup",
+    "WorkloadContext",
+    "head_service_name",
+    "image_ray_version",
+    "raycluster_pool_issues",
+    "raycluster_workload_issues",
+    "render_raycluster",
+]

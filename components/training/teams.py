@@ -17,11 +17,13 @@ import pulumi
 import pulumi_kubernetes as k8s
 from pydantic import Field
 
-from gpu_platform.config import ConfigIssue, ConfigModel
+from gpu_platform.config import ComponentArgs, ConfigIssue, ConfigModel, component_args
 from gpu_platform.config.errors import issue
+from gpu_platform.core.component import child_options
 from gpu_platform.core.names import MANAGED_BY_LABELS, DnsLabel, NonNegativeInt, child_name
 from gpu_platform.core.pools import GPU_RESOURCE, GpuPool
 from gpu_platform.k8s.addon import namespace
+from gpu_platform.training.outputs import object_name, object_names
 from gpu_platform.training.quantity import Quantity, parse_quantity
 
 TEAMS_TYPE = "gpu-platform:training:Teams"
@@ -88,6 +90,15 @@ def gpu_capacity(pools: Mapping[str, GpuPool]) -> int:
 
 def team_pool_issues(teams: Mapping[str, TeamConfig], pools: Mapping[str, GpuPool]) -> Iterator[ConfigIssue]:
     """Quotas beyond the environment's GPUs and unknown pools (paths relative to ``teams``)."""
+    for name, team in teams.items():
+        yield from team_capacity_issues({name: team}, pools)
+        yield from team_pool_reference_issues({name: team}, pools)
+
+
+def team_capacity_issues(
+    teams: Mapping[str, TeamConfig], pools: Mapping[str, GpuPool]
+) -> Iterator[ConfigIssue]:
+    """Teams whose ``gpuQuota`` exceeds the GPUs of ``pools`` at full scale (paths relative)."""
     capacity = gpu_capacity(pools)
     for name, team in teams.items():
         if team.gpu_quota > capacity:
@@ -97,11 +108,37 @@ def team_pool_issues(teams: Mapping[str, TeamConfig], pools: Mapping[str, GpuPoo
                 "(sum over gpuPools of maxSize x gpu.count)",
                 team.gpu_quota,
             )
+
+
+def team_pool_reference_issues(
+    teams: Mapping[str, TeamConfig], pools: Mapping[str, GpuPool]
+) -> Iterator[ConfigIssue]:
+    """Per-pool quotas (``gpuPools``) naming pools ``pools`` lacks (paths relative)."""
+    known = ", ".join(sorted(pools)) or "none"
+    for name, team in teams.items():
         for pool_name, count in team.gpu_pools.items():
-            pool = pools.get(pool_name)
-            if pool is None:
-                known = ", ".join(sorted(pools)) or "none"
+            if pool_name not in pools:
                 yield issue(f"{name}.gpuPools.{pool_name}", f"unknown GPU pool; known pools: {known}", count)
+
+
+class TeamsArgs(ComponentArgs):
+    """Args of ``Teams``: the teams, the shared PriorityClasses, and what reaches every team.
+
+    ``pools``: the GPU pools, when known; each team's ``gpuQuota`` must then fit their capacity.
+    """
+
+    teams: dict[DnsLabel, TeamConfig] = Field(default_factory=dict)
+    priority_classes: dict[DnsLabel, PriorityClassConfig] = Field(
+        default_factory=lambda: dict(DEFAULT_PRIORITY_CLASSES)
+    )
+    # namespaces every team admits ingress from besides its own list (e.g. the KubeRay operator's)
+    extra_ingress_namespaces: list[DnsLabel] = Field(default_factory=list)
+    pools: dict[DnsLabel, GpuPool] | None = None
+
+    def issues(self) -> Iterator[ConfigIssue]:
+        if self.pools is not None:
+            for found in team_capacity_issues(self.teams, self.pools):
+                yield found.prefixed("teams")
 
 
 # --- rendering (pure) -------------------------------------------------------------------------
@@ -169,29 +206,32 @@ def render_priority_class(name: str, config: PriorityClassConfig) -> dict[str, A
 class Teams(pulumi.ComponentResource):
     """Every team's namespace and guard rails, and the shared PriorityClasses."""
 
+    namespace_names: pulumi.Output[dict[str, str]]
+    priority_class_names: pulumi.Output[list[str]]
+
     def __init__(
         self,
         name: str,
-        teams: Mapping[str, TeamConfig],
-        priority_classes: Mapping[str, PriorityClassConfig],
+        args: TeamsArgs | Mapping[str, Any],
         opts: pulumi.ResourceOptions | None = None,
-        extra_ingress_namespaces: list[str] | None = None,
     ):
+        args = component_args(TeamsArgs, args, component="Teams", name=name)
         super().__init__(TEAMS_TYPE, name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
+        child = child_options(self, opts)
         self.priority_classes = [
             k8s.scheduling.v1.PriorityClass(
                 child_name(name, f"priority-{pc_name}"),
                 **_args(render_priority_class(pc_name, pc)), opts=child)
-            for pc_name, pc in priority_classes.items()
+            for pc_name, pc in args.priority_classes.items()
         ]
+        # the Namespace resources, by team: what team workloads order after
         self.namespaces: dict[str, k8s.core.v1.Namespace] = {}
-        for team, config in teams.items():
+        for team, config in args.teams.items():
             ns = namespace(child_name(name, f"{team}-ns"), team, config.pod_security, child,
                            labels={"gpu-platform.io/team": team})
             self.namespaces[team] = ns
-            in_ns = pulumi.ResourceOptions(parent=self, depends_on=[ns])
-            extra = [n for n in extra_ingress_namespaces or [] if n not in config.ingress_namespaces]
+            in_ns = child_options(self, opts, depends_on=[ns])
+            extra = [n for n in args.extra_ingress_namespaces if n not in config.ingress_namespaces]
             config = config.model_copy(update={"ingress_namespaces": [*config.ingress_namespaces, *extra]})
             k8s.core.v1.ResourceQuota(child_name(name, f"{team}-quota"),
                                       **_args(render_resource_quota(team, config)), opts=in_ns)
@@ -200,7 +240,11 @@ class Teams(pulumi.ComponentResource):
             for policy in render_network_policies(team, config):
                 k8s.networking.v1.NetworkPolicy(
                     child_name(name, f"{team}-{policy['metadata']['name']}"), **_args(policy), opts=in_ns)
-        self.register_outputs({})
+        self.namespace_names = object_names(self.namespaces)
+        self.priority_class_names = pulumi.Output.all(
+            *[object_name(pc) for pc in self.priority_classes]).apply(list)
+        self.register_outputs({"namespaceNames": self.namespace_names,
+                               "priorityClassNames": self.priority_class_names})
 
 
 def _args(manifest: Mapping[str, Any]) -> dict[str, Any]:

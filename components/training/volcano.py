@@ -10,7 +10,7 @@ queued RayClusters get KubeRay's Volcano labels (``volcano_raycluster_labels``).
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from typing import Any, Literal
 
 import pulumi
@@ -18,13 +18,15 @@ import pulumi_kubernetes as k8s
 import yaml
 from pydantic import Field
 
-from gpu_platform.config import ConfigIssue, ConfigModel
+from gpu_platform.config import ComponentArgs, ConfigIssue, ConfigModel, component_args
 from gpu_platform.config.errors import issue
+from gpu_platform.core.component import child_options, depends_on_of
 from gpu_platform.core.names import MANAGED_BY_LABELS, DnsLabel, PositiveInt, child_name
 from gpu_platform.core.pools import GPU_RESOURCE
 from gpu_platform.k8s.addon import operator_install
 from gpu_platform.k8s.objects import custom_resource
 from gpu_platform.k8s.values import deep_merge
+from gpu_platform.training.outputs import object_names
 from gpu_platform.training.teams import TeamConfig
 from gpu_platform.versions import VOLCANO
 
@@ -69,9 +71,12 @@ REQUIRED_PLUGINS = {
 }
 
 
+DEFAULT_ACTIONS: tuple[Action, ...] = ("enqueue", "allocate", "backfill")
+
+
 class SchedulerConfig(ConfigModel):
     # without "enqueue", Pending PodGroups go straight to allocation (see README: autoscaling)
-    actions: list[Action] = Field(default_factory=lambda: ["enqueue", "allocate", "backfill"], min_length=1)
+    actions: list[Action] = Field(default_factory=lambda: list(DEFAULT_ACTIONS), min_length=1)
     tiers: list[SchedulerTier] = Field(default_factory=lambda: list(DEFAULT_TIERS), min_length=1)
 
     def plugin_names(self) -> list[str]:
@@ -99,6 +104,8 @@ class VolcanoQueueConfig(ConfigModel):
 
 class VolcanoConfig(ConfigModel):
     namespace: DnsLabel = "volcano-system"
+    # false: install into an existing namespace (nothing creates or deletes it)
+    create_namespace: bool = True
     # not restricted: the chart's containers add DAC_OVERRIDE and its admission-init hook job
     # sets no container securityContext
     pod_security: Literal["baseline", "privileged"] = "baseline"
@@ -113,13 +120,16 @@ class VolcanoConfig(ConfigModel):
         return self.queues.get(team) or VolcanoQueueConfig()
 
 
-def volcano_team_issues(config: VolcanoConfig, teams: Mapping[str, TeamConfig]) -> Iterator[ConfigIssue]:
+def volcano_team_issues(
+    config: VolcanoConfig, teams: Mapping[str, TeamConfig], volcano_path: str = "volcano"
+) -> Iterator[ConfigIssue]:
     """Queue settings for unknown teams, team names clashing with the chart's queues, and
-    Kueue-only per-pool quotas (paths relative to the training config)."""
+    Kueue-only per-pool quotas (paths relative to the training config, where the Volcano
+    settings are at ``volcano_path``)."""
     known = ", ".join(sorted(teams)) or "none"
     for name in config.queues:
         if name not in teams:
-            yield issue(f"volcano.queues.{name}", f"unknown team; teams: {known}")
+            yield issue(f"queues.{name}", f"unknown team; teams: {known}").prefixed(volcano_path)
     for name, team in teams.items():
         if name in CHART_QUEUES:
             yield issue(f"teams.{name}", f"the Volcano chart creates the queue '{name}' itself; "
@@ -131,6 +141,20 @@ def volcano_team_issues(config: VolcanoConfig, teams: Mapping[str, TeamConfig]) 
                 "queue caps nvidia.com/gpu at gpuQuota); remove it",
                 dict(team.gpu_pools),
             )
+
+
+class VolcanoArgs(VolcanoConfig, ComponentArgs):
+    """Args of ``Volcano``: its settings and the teams (one Queue each, capped at their quotas)."""
+
+    teams: dict[DnsLabel, TeamConfig] = Field(default_factory=dict)
+
+    def issues(self) -> Iterator[ConfigIssue]:
+        yield from volcano_team_issues(self, self.teams, volcano_path="")
+
+    @classmethod
+    def of(cls, config: VolcanoConfig, teams: Mapping[str, TeamConfig]) -> VolcanoArgs:
+        fields = {name: getattr(config, name) for name in VolcanoConfig.model_fields}
+        return cls.model_validate({**fields, "teams": dict(teams)})
 
 
 # --- rendering (pure) -------------------------------------------------------------------------
@@ -188,23 +212,30 @@ def volcano_raycluster_labels(queue: str) -> dict[str, str]:
 class Volcano(pulumi.ComponentResource):
     """The Volcano scheduler, controllers and admission webhooks, and one Queue per team."""
 
+    namespace: pulumi.Output[str]
+    release_name: pulumi.Output[str]
+    queue_names: pulumi.Output[dict[str, str]]
+
     def __init__(
         self,
         name: str,
-        config: VolcanoConfig,
-        teams: Mapping[str, TeamConfig],
+        args: VolcanoArgs | Mapping[str, Any],
         opts: pulumi.ResourceOptions | None = None,
-        depends_on: Sequence[pulumi.Resource] = (),
     ):
+        args = component_args(VolcanoArgs, args, component="Volcano", name=name)
         super().__init__(VOLCANO_TYPE, name, None, opts)
         install = operator_install(
-            name, VOLCANO, parent=self, release_name="volcano", namespace_name=config.namespace,
-            pod_security=config.pod_security, values=volcano_values(config), depends_on=depends_on,
+            name, VOLCANO, parent=self, release_name="volcano", namespace_name=args.namespace,
+            pod_security=args.pod_security, values=volcano_values(args), depends_on=depends_on_of(opts),
+            create_namespace=args.create_namespace,
         )
-        self.namespace, self.release = install.namespace, install.release
-        after_chart = pulumi.ResourceOptions(parent=self, depends_on=[self.release])
+        self.namespace_resource, self.release = install.namespace, install.release
+        self.namespace, self.release_name = install.namespace_name, install.release_name
+        after_chart = child_options(self, opts, depends_on=[self.release])
         self.queues: dict[str, k8s.apiextensions.CustomResource] = {}
-        for team, team_config in teams.items():
-            manifest = render_queue(team, team_config, config.queue(team))
+        for team, team_config in args.teams.items():
+            manifest = render_queue(team, team_config, args.queue(team))
             self.queues[team] = custom_resource(child_name(name, f"{team}-queue"), manifest, after_chart)
-        self.register_outputs({})
+        self.queue_names = object_names(self.queues)
+        self.register_outputs({"namespace": self.namespace, "releaseName": self.release_name,
+                               "queueNames": self.queue_names})
