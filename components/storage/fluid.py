@@ -5,20 +5,30 @@ runtime (JuiceFSRuntime or AlluxioRuntime) runs cache workers with a tiered cach
 SSD). Fluid places the workers by the Dataset's ``nodeAffinity`` and ``tolerations`` (runtimes
 have a worker nodeSelector but no tolerations), so both come from the reading GPU pool. Fluid
 then creates a PVC with the dataset's name, which pods mount (see ``gpu_platform.storage.mounts``).
+
+``Fluid(name, FluidArgs, opts)`` refuses, before registering anything, datasets on unknown GPU
+pools and ``juicefs://`` sources naming a file system it has no Secret data for
+(``juicefsSecrets``, the JuiceFs component's ``secret_data``). Every child waits for
+``opts.depends_on`` (the JuiceFS StorageClasses, dataset namespaces made elsewhere).
+``fluid.createNamespace: false`` installs the chart into an existing namespace. Outputs:
+``namespace_name``/``release_name`` of the chart and ``dataset_names`` (dataset -> the Dataset's
+name, which is also the name of the PVC Fluid creates for it).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from typing import Annotated, Any, Literal
 
 import pulumi
 import pulumi_kubernetes as k8s
 from pydantic import Field
 
-from gpu_platform.config import ConfigIssue, ConfigModel
+from gpu_platform.config import ComponentArgs, ConfigIssue, ConfigModel, component_args
+from gpu_platform.config.args import InputStr
 from gpu_platform.config.errors import issue
+from gpu_platform.core.component import child_options, depends_on_of
 from gpu_platform.core.names import MANAGED_BY_LABELS, POOL_LABEL, DnsLabel, PositiveInt, child_name
 from gpu_platform.core.pools import GpuPool, pool_scheduling
 from gpu_platform.k8s.addon import PodSecurityLevel, namespace, operator_install
@@ -101,6 +111,8 @@ class FluidDataset(ConfigModel):
 class FluidConfig(ConfigModel):
     enabled: bool = True
     namespace: DnsLabel = "fluid-system"
+    # false: install into an existing namespace (one a platform team manages)
+    create_namespace: bool = True
     # Fluid's CSI plugin and FUSE pods are privileged
     pod_security: PodSecurityLevel = "privileged"
     # namespaces this component creates (Pod Security privileged) for datasets: Fluid runs the
@@ -132,6 +144,20 @@ def pool_issues(config: FluidConfig, pools: Mapping[str, GpuPool]) -> list[Confi
         for name, ds in config.datasets.items()
         if ds.pool not in pools
     ]
+
+
+def file_system_issues(config: FluidConfig, file_systems: Collection[str]) -> list[ConfigIssue]:
+    """``juicefs://`` sources naming a file system not in ``file_systems`` (paths relative to the
+    storage config)."""
+    found = []
+    for name, ds in config.datasets.items():
+        match = SOURCE.match(ds.source)
+        if match is not None and match.group(1) == "juicefs" and match.group(2) not in file_systems:
+            known = ", ".join(file_systems) or "none"
+            found.append(issue(f"fluid.datasets.{name}.source",
+                               f"unknown JuiceFS file system '{match.group(2)}'; known file systems: {known}",
+                               ds.source))
+    return found
 
 
 def namespace_issues(config: FluidConfig, levels: Mapping[str, str]) -> list[ConfigIssue]:
@@ -237,26 +263,48 @@ def dataload_object(name: str, ds: FluidDataset, preload: Preload) -> dict[str, 
     }
 
 
+class FluidArgs(ComponentArgs):
+    """The Fluid config, the GPU pools datasets name and, for ``juicefs://`` datasets, the
+    JuiceFS file systems' Secret data (secret Outputs; JuiceFs.secret_data). ``fluid.enabled`` is
+    read by ``build_storage`` only."""
+
+    fluid: FluidConfig = Field(default_factory=FluidConfig)
+    pools: dict[DnsLabel, GpuPool] = Field(default_factory=dict)
+    juicefs_secrets: dict[DnsLabel, dict[str, InputStr]] = Field(default_factory=dict)
+
+    def issues(self) -> Iterator[ConfigIssue]:
+        yield from pool_issues(self.fluid, self.pools)
+        yield from file_system_issues(self.fluid, list(self.juicefs_secrets))
+
+
 class Fluid(pulumi.ComponentResource):
     """The Fluid chart and, per dataset, a Dataset, its runtime and an optional DataLoad."""
 
-    def __init__(self, name: str, config: FluidConfig, pools: Mapping[str, GpuPool],
-                 opts: pulumi.ResourceOptions | None = None, *,
-                 juicefs_secrets: Mapping[str, Mapping[str, pulumi.Output[str]]] | None = None,
-                 depends_on: Sequence[pulumi.Resource] = ()):
+    namespace_name: pulumi.Output[str]
+    release_name: pulumi.Output[str]
+    dataset_names: dict[str, pulumi.Output[str]]
+
+    def __init__(self, name: str, args: FluidArgs | Mapping[str, Any],
+                 opts: pulumi.ResourceOptions | None = None):
+        args = component_args(FluidArgs, args, component="Fluid", name=name)
         super().__init__(FLUID_TYPE, name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
-        self.release = operator_install(
+        config, pools = args.fluid, args.pools
+        child = child_options(self, opts)
+        install = operator_install(
             name, FLUID, parent=self, release_name="fluid", namespace_name=config.namespace,
             pod_security=config.pod_security, values=fluid_values(config),
-        ).release
+            depends_on=depends_on_of(opts),
+            create_namespace=config.create_namespace,
+        )
+        self.release = install.release
         owned = {
             ns_name: namespace(child_name(name, f"{ns_name}-ns"), ns_name, "privileged", child)
             for ns_name in config.dataset_namespaces
         }
-        secrets = juicefs_secrets or {}
+        secrets = args.juicefs_secrets
+        self.datasets: dict[str, k8s.apiextensions.CustomResource] = {}
         for ds_name, ds in config.datasets.items():
-            deps: list[pulumi.Resource] = [self.release, *depends_on]
+            deps: list[pulumi.Resource] = [self.release]
             deps += [owned[ds.namespace]] if ds.namespace in owned else []
             keys: list[str] = []
             scheme, target, _ = source_parts(ds.source)
@@ -269,16 +317,21 @@ class Fluid(pulumi.ComponentResource):
                     metadata={"name": juicefs_secret_name(ds_name), "namespace": ds.namespace,
                               "labels": dict(MANAGED_BY_LABELS)},
                     type="Opaque", string_data=dict(data),
-                    opts=pulumi.ResourceOptions(parent=self, depends_on=deps[1:])))
-            after = pulumi.ResourceOptions(parent=self, depends_on=deps)
+                    opts=child_options(self, opts, depends_on=deps[1:])))
             dataset = custom_resource(child_name(name, f"{ds_name}-dataset"),
-                              dataset_object(ds_name, ds, pools[ds.pool], keys), after)
+                                      dataset_object(ds_name, ds, pools[ds.pool], keys),
+                                      child_options(self, opts, depends_on=deps))
+            self.datasets[ds_name] = dataset
             runtime = custom_resource(child_name(name, f"{ds_name}-runtime"), runtime_object(ds_name, ds),
-                              pulumi.ResourceOptions(parent=self, depends_on=[dataset]))
+                                      child_options(self, opts, depends_on=[dataset]))
             if ds.preload is not None and ds.preload.enabled:
                 custom_resource(
                     child_name(name, f"{ds_name}-warmup"),
                     dataload_object(ds_name, ds, ds.preload),
-                    pulumi.ResourceOptions(parent=self, depends_on=[runtime]),
+                    child_options(self, opts, depends_on=[runtime]),
                 )
-        self.register_outputs({})
+        self.namespace_name = install.namespace_name
+        self.release_name = install.release_name
+        self.dataset_names = {key: ds.urn.apply(lambda _, key=key: key) for key, ds in self.datasets.items()}
+        self.register_outputs({"namespace": self.namespace_name, "releaseName": self.release_name,
+                               "datasetNames": self.dataset_names})
