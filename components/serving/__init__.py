@@ -38,6 +38,7 @@ from gpu_platform.serving.kserve import (
     KServe,
     KServeArgs,
     KServeConfig,
+    mode_issues,
 )
 from gpu_platform.serving.model_store import AwsServingConfig, ModelStore, ModelStoreArgs
 from gpu_platform.serving.runtimes import Runtimes, RuntimesArgs, RuntimesConfig, metadata_name
@@ -59,11 +60,7 @@ class ServingConfig(ConfigModel):
     inference_services: dict[DnsLabel, InferenceServiceSpec] = Field(default_factory=dict)
 
     def issues(self) -> Iterator[ConfigIssue]:
-        if self.deployment_mode == "Serverless" and self.kserve.ingress_class_name is not None:
-            yield issue("kserve.ingressClassName",
-                        "Ingresses are for RawDeployment; Serverless is reached through Kourier "
-                        "(Knative routes on kserve.ingressDomain): remove it",
-                        self.kserve.ingress_class_name)
+        yield from mode_issues(self.deployment_mode, self.kserve)  # KServe's own check
         available = self.runtimes.available()
         for name, spec in self.inference_services.items():
             path = f"inferenceServices.{name}"

@@ -50,6 +50,7 @@ import pulumi_kubernetes as k8s
 from pydantic import Field
 
 from gpu_platform.config import ComponentArgs, component_args
+from gpu_platform.config.errors import PATTERN_HINTS
 from gpu_platform.core.component import child_options
 from gpu_platform.core.names import child_name
 from gpu_platform.versions import KNATIVE_KOURIER_VERSION, KNATIVE_SERVING_VERSION
@@ -100,9 +101,16 @@ def knative_config_patches(domain: str) -> dict[str, dict[str, Any]]:
     }
 
 
+DOMAIN_PATTERN = r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$"
+PATTERN_HINTS[DOMAIN_PATTERN] = (
+    "must be a DNS domain: lowercase letters, digits, '-' and '.', starting and ending with a "
+    "letter or digit"
+)
+
+
 class KnativeArgs(ComponentArgs):
     # the default domain of every Knative route: KServe's kserve.ingressDomain
-    domain: str = Field(default="example.com", min_length=1, pattern=r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$")
+    domain: str = Field(default="example.com", min_length=1, pattern=DOMAIN_PATTERN)
 
 
 class Knative(pulumi.ComponentResource):

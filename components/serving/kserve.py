@@ -21,13 +21,14 @@ once its release is installed.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any, Literal
 
 import pulumi
 from pydantic import Field
 
-from gpu_platform.config import ComponentArgs, ConfigModel, component_args
+from gpu_platform.config import ComponentArgs, ConfigIssue, ConfigModel, component_args
+from gpu_platform.config.errors import issue
 from gpu_platform.core.component import child_options
 from gpu_platform.core.names import DnsLabel, child_name
 from gpu_platform.k8s.addon import helm_release, namespace
@@ -103,12 +104,24 @@ def kserve_controller_values(config: KServeConfig, mode: DeploymentMode) -> dict
     return deep_merge(values, config.values_overrides)
 
 
+def mode_issues(mode: DeploymentMode, config: KServeConfig) -> Iterator[ConfigIssue]:
+    """KServe settings the deployment mode rules out (paths under ``kserve``)."""
+    if mode == "Serverless" and config.ingress_class_name is not None:
+        yield issue("kserve.ingressClassName",
+                    "Ingresses are for RawDeployment; Serverless is reached through Kourier "
+                    "(Knative routes on kserve.ingressDomain): remove it",
+                    config.ingress_class_name)
+
+
 class KServeArgs(ComponentArgs):
     """What KServe needs: the deployment mode and the two installs' settings."""
 
     deployment_mode: DeploymentMode = "RawDeployment"
     cert_manager: CertManagerConfig = Field(default_factory=CertManagerConfig)
     kserve: KServeConfig = Field(default_factory=KServeConfig)
+
+    def issues(self) -> Iterator[ConfigIssue]:
+        yield from mode_issues(self.deployment_mode, self.kserve)
 
 
 class KServe(pulumi.ComponentResource):

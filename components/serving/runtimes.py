@@ -196,7 +196,7 @@ class Runtimes(pulumi.ComponentResource):
         if config.vllm.enabled:
             body = vllm_runtime_object(config.vllm)
             self.vllm = custom_resource(child_name(name, "vllm"), body, child_options(self, opts))
-            self.vllm_runtime_name = self.vllm.metadata.apply(metadata_name)
+            self.vllm_runtime_name = self.vllm.urn.apply(lambda _: VLLM_RUNTIME_NAME)
         self.builtin = helm_release(
             child_name(name, "builtin"), KSERVE_RUNTIME_CONFIGS, release_name="kserve-runtimes",
             namespace=args.namespace, values=runtime_configs_values(config),
