@@ -111,7 +111,8 @@ def test_inference_service_refuses_unknown_pools_runtimes_mounts_and_mode_option
     assert [str(i) for i in err.issues] == [
         "spec.canaryTrafficPercent: canary rollouts need deploymentMode Serverless (Knative "
         "revisions); remove it for RawDeployment (got 5)",
-        'spec.runtime: unknown or disabled runtime; available: gpu-platform-vllm (got "kserve-sklearnserver")',
+        "spec.runtime: unknown or disabled runtime; available: gpu-platform-vllm "
+        '(got "kserve-sklearnserver")',
         'spec.pool: unknown GPU pool; known pools: infer, shared (got "h100")',
         "spec.mounts.checkpoints: storage volume 'checkpoints' is in namespace 'ml', not 'ml-serving': "
         "a pod can only mount a PVC of its own namespace",
