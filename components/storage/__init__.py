@@ -126,9 +126,9 @@ def build_storage(
     juicefs = None
     if config.juicefs.enabled:
         juicefs = JuiceFs(f"{name}-juicefs", JuiceFsArgs(
-            juicefs=config.juicefs, pools=dict(pools), subnet_ids=subnet_ids,  # type: ignore[arg-type]
-            security_group_ids=security_group_ids,  # type: ignore[arg-type]
-            oidc_provider_arn=oidc_provider_arn, oidc_provider_url=oidc_provider_url,  # type: ignore[arg-type]
+            juicefs=config.juicefs, pools=dict(pools), subnet_ids=subnet_ids,
+            security_group_ids=security_group_ids,
+            oidc_provider_arn=oidc_provider_arn, oidc_provider_url=oidc_provider_url,
         ), after)
     fluid = None
     if config.fluid.enabled:
@@ -136,7 +136,7 @@ def build_storage(
         fluid_after = pulumi.ResourceOptions(depends_on=[juicefs] if juicefs else [])
         fluid = Fluid(f"{name}-fluid", FluidArgs(
             fluid=config.fluid, pools=dict(pools),
-            juicefs_secrets=juicefs.secret_data if juicefs else {},  # type: ignore[arg-type]
+            juicefs_secrets=juicefs.secret_data if juicefs else {},
         ), pulumi.ResourceOptions.merge(after, fluid_after))
     return Storage(juicefs, fluid)
 

@@ -332,6 +332,12 @@ class Fluid(pulumi.ComponentResource):
                 )
         self.namespace_name = install.namespace_name
         self.release_name = install.release_name
-        self.dataset_names = {key: ds.urn.apply(lambda _, key=key: key) for key, ds in self.datasets.items()}
+        self.dataset_names = {key: _known_after(ds, key) for key, ds in self.datasets.items()}
         self.register_outputs({"namespace": self.namespace_name, "releaseName": self.release_name,
                                "datasetNames": self.dataset_names})
+
+
+def _known_after(resource: pulumi.Resource, value: str) -> pulumi.Output[str]:
+    """``value`` (known now) as an Output that resolves once ``resource`` is registered, so that
+    whatever uses it waits for the resource."""
+    return resource.urn.apply(lambda _: value)

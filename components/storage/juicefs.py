@@ -32,7 +32,13 @@ from gpu_platform.core.names import MANAGED_BY_LABELS, DnsLabel, PositiveInt, ch
 from gpu_platform.core.pools import GpuPool, all_pool_tolerations
 from gpu_platform.k8s.addon import PodSecurityLevel, helm_release, namespace
 from gpu_platform.k8s.values import deep_merge
-from gpu_platform.storage.backends import MetadataEngine, create_bucket, create_postgres, create_redis
+from gpu_platform.storage.backends import (
+    MetadataEngine,
+    RedisEngine,
+    create_bucket,
+    create_postgres,
+    create_redis,
+)
 from gpu_platform.versions import JUICEFS_CSI_DRIVER
 
 JUICEFS_TYPE = "gpu-platform:storage:JuiceFs"
@@ -273,7 +279,7 @@ class JuiceFsArgs(ComponentArgs):
                                   have_oidc=self.oidc_provider_arn is not None)
         if (self.oidc_provider_arn is None) != (self.oidc_provider_url is None):
             missing = "oidcProviderUrl" if self.oidc_provider_url is None else "oidcProviderArn"
-            yield issue(missing, "oidcProviderArn and oidcProviderUrl are given together (the EKS "
+            yield issue(missing, "oidcProviderArn and oidcProviderUrl must be given together (the EKS "
                         "cluster's IAM OIDC provider and its issuer URL)")
 
 
@@ -399,9 +405,11 @@ class JuiceFs(pulumi.ComponentResource):
             self.buckets[fs] = bucket
             subnets = subnet_ids if subnet_ids is not None else store.subnet_ids
             groups = security_group_ids if security_group_ids is not None else store.security_group_ids
-            create = create_redis if store.metadata.kind == "redis" else create_postgres
-            metaurl, _ = create(prefix, store.metadata, subnets, groups, tags, self,  # type: ignore[operator]
-                                store.region)
+            engine = store.metadata
+            if isinstance(engine, RedisEngine):
+                metaurl, _ = create_redis(prefix, engine, subnets, groups, tags, self, store.region)
+            else:
+                metaurl, _ = create_postgres(prefix, engine, subnets, groups, tags, self, store.region)
             data.update(metaurl=metaurl, storage="s3",
                         bucket=pulumi.Output.concat("https://", bucket.bucket_regional_domain_name))
         if spec.access_key is not None and spec.secret_key is not None:
