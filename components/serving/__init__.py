@@ -69,9 +69,6 @@ class ServingConfig(ConfigModel):
             for found in spec.runtime_issues(available):
                 yield found.prefixed(path)
 
-    def model_format(self, spec: InferenceServiceSpec) -> str:
-        return spec.model_format or self.runtimes.available()[spec.runtime]
-
 
 def check_serving_pools(
     config: ServingConfig, pools: Mapping[str, GpuPool], prefix: str = "serving"
