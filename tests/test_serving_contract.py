@@ -246,3 +246,12 @@ def test_every_kubernetes_child_waits_for_opts_depends_on(run_component, build):
 
 def _outputs(component, names):
     return {name: getattr(component, name) for name in names}
+
+
+def test_the_area_exports_every_component_and_its_args():
+    import gpu_platform.serving as serving
+
+    for component in ("Serving", "KServe", "Knative", "Runtimes", "ModelStore", "InferenceService"):
+        assert {component, f"{component}Args"} <= set(serving.__all__)
+        assert issubclass(getattr(serving, component), pulumi.ComponentResource)
+    assert all(hasattr(serving, name) for name in serving.__all__)

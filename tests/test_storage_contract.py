@@ -165,3 +165,12 @@ def test_every_kubernetes_child_waits_for_opts_depends_on(run_component, build):
 
 def _outputs(component, names):
     return {name: getattr(component, name) for name in names}
+
+
+def test_the_area_exports_every_component_and_its_args():
+    import gpu_platform.storage as storage
+
+    for component in ("JuiceFs", "Fluid"):
+        assert {component, f"{component}Args"} <= set(storage.__all__)
+        assert issubclass(getattr(storage, component), pulumi.ComponentResource)
+    assert all(hasattr(storage, name) for name in storage.__all__)

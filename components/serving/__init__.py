@@ -40,7 +40,12 @@ from gpu_platform.serving.kserve import (
     KServeConfig,
     mode_issues,
 )
-from gpu_platform.serving.model_store import AwsServingConfig, ModelStore, ModelStoreArgs
+from gpu_platform.serving.model_store import (
+    AwsServingConfig,
+    ModelBucketConfig,
+    ModelStore,
+    ModelStoreArgs,
+)
 from gpu_platform.serving.runtimes import Runtimes, RuntimesArgs, RuntimesConfig, metadata_name
 from gpu_platform.storage import StorageConfig
 from gpu_platform.workloads import mount_issues
@@ -233,6 +238,7 @@ __all__ = [
     "KServeConfig",
     "Knative",
     "KnativeArgs",
+    "ModelBucketConfig",
     "ModelStore",
     "ModelStoreArgs",
     "Runtimes",
