@@ -6,7 +6,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 import pytest
 
-from gpu_platform.config import validate_model
+from gpu_platform.config import ConfigError, validate_model
 from gpu_platform.core.pools import GpuPool
 from gpu_platform.serving import (
     InferenceService,
@@ -255,3 +255,22 @@ def test_the_area_exports_every_component_and_its_args():
         assert {component, f"{component}Args"} <= set(serving.__all__)
         assert issubclass(getattr(serving, component), pulumi.ComponentResource)
     assert all(hasattr(serving, name) for name in serving.__all__)
+
+
+def test_a_bad_ingress_domain_is_a_config_error_before_serving_builds_knative():
+    # Serving hands kserve.ingressDomain to Knative: the config refuses what Knative would
+    with pytest.raises(ConfigError) as err:
+        validate_model(ServingConfig, {"deploymentMode": "Serverless",
+                                       "kserve": {"ingressDomain": "Models.Example.org"}})
+    assert [str(i) for i in err.value.issues] == [
+        "kserve.ingressDomain: must be a DNS domain: lowercase letters, digits, '-' and '.', starting "
+        'and ending with a letter or digit (got "Models.Example.org")']
+
+
+def test_inference_service_takes_the_model_store_service_account_as_an_output(run_component):
+    def program():
+        InferenceService("i", _isvc_args(LLAMA, service_account=pulumi.Output.from_input("reader")))
+
+    plan = run_component(program)
+    isvc = plan.one("kubernetes:serving.kserve.io/v1beta1:InferenceService", "i-isvc")
+    assert isvc.inputs["spec"]["predictor"]["serviceAccountName"] == "reader"

@@ -50,9 +50,9 @@ import pulumi_kubernetes as k8s
 from pydantic import Field
 
 from gpu_platform.config import ComponentArgs, component_args
-from gpu_platform.config.errors import PATTERN_HINTS
 from gpu_platform.core.component import child_options
 from gpu_platform.core.names import child_name
+from gpu_platform.serving.kserve import DOMAIN_PATTERN
 from gpu_platform.versions import KNATIVE_KOURIER_VERSION, KNATIVE_SERVING_VERSION
 
 KNATIVE_TYPE = "gpu-platform:serving:Knative"
@@ -99,13 +99,6 @@ def knative_config_patches(domain: str) -> dict[str, dict[str, Any]]:
         "domain": patch("config-domain", {domain: ""}),
         "features": patch("config-features", dict(KNATIVE_FEATURES)),
     }
-
-
-DOMAIN_PATTERN = r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$"
-PATTERN_HINTS[DOMAIN_PATTERN] = (
-    "must be a DNS domain: lowercase letters, digits, '-' and '.', starting and ending with a "
-    "letter or digit"
-)
 
 
 class KnativeArgs(ComponentArgs):

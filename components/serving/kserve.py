@@ -28,7 +28,7 @@ import pulumi
 from pydantic import Field
 
 from gpu_platform.config import ComponentArgs, ConfigIssue, ConfigModel, component_args
-from gpu_platform.config.errors import issue
+from gpu_platform.config.errors import PATTERN_HINTS, issue
 from gpu_platform.core.component import child_options
 from gpu_platform.core.names import DnsLabel, child_name
 from gpu_platform.k8s.addon import helm_release, namespace
@@ -42,6 +42,12 @@ DeploymentMode = Literal["RawDeployment", "Serverless"]
 # aliases of Standard and Knative; the webhook only routes cpu/memory metrics to the HPA
 # validator for the new name).
 KSERVE_MODE_NAMES: dict[str, str] = {"RawDeployment": "Standard", "Serverless": "Knative"}
+# the ingress domain: KServe's gateway domain and, in Serverless, every Knative route's
+DOMAIN_PATTERN = r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$"
+PATTERN_HINTS[DOMAIN_PATTERN] = (
+    "must be a DNS domain: lowercase letters, digits, '-' and '.', starting and ending with a "
+    "letter or digit"
+)
 
 
 class Resources(ConfigModel):
@@ -73,7 +79,7 @@ class KServeConfig(ConfigModel):
     # Without an ingress controller, InferenceServices are reachable in-cluster only
     # (<name>-predictor.<namespace>.svc); set a class to have KServe create Ingresses.
     ingress_class_name: str | None = Field(default=None, min_length=1)
-    ingress_domain: str = Field(default="example.com", min_length=1)
+    ingress_domain: str = Field(default="example.com", min_length=1, pattern=DOMAIN_PATTERN)
     values_overrides: dict[str, Any] = Field(default_factory=dict)
 
 
