@@ -10,11 +10,12 @@ from gpu_platform.storage import StorageConfig, build_storage
 from gpu_platform.storage.fluid import FluidConfig, fluid_values
 
 POOLS = {
-    "train": GpuPool.model_validate({"role": "training", "gpu": {"model": "a100-80gb", "count": 8}}),
-    "infer": GpuPool.model_validate({"role": "inference", "gpu": {"model": "l4", "count": 1},
+    "train": GpuPool.model_validate({"role": "training", "gpu": {"model": "A100-80GB", "count": 8}}),
+    "infer": GpuPool.model_validate({"role": "inference", "gpu": {"model": "L4", "count": 1},
                                      "taints": [{"key": "pool", "value": "infer"}]}),
 }
 CR = "kubernetes:data.fluid.io/v1alpha1:"
+RELEASE = "kubernetes:helm.sh/v3:Release"
 EXTERNAL = {"backend": "external", "external": {"metaurl": "redis://:fixture-meta-8c8c@r:6379/1",
                                                 "bucket": "https://b.lab/jfs"}}
 TIERS = [{"medium": "MEM", "path": "/dev/shm", "quota": "64Gi"},
@@ -70,7 +71,10 @@ def test_alluxio_dataset_is_placed_on_its_pool_with_tiered_cache(run_component, 
     load = plan.one(CR + "DataLoad", "storage-fluid-imagenet-warmup")
     assert load.inputs["spec"] == {"dataset": {"name": "imagenet", "namespace": "ml"}, "loadMetadata": True,
                                    "policy": "Once", "target": [{"path": "/train", "replicas": 1}]}
-    assert plan.by_urn(load.dependencies[0]).name == "storage-fluid-imagenet-runtime"
+    runtime_urn = plan.one(CR + "AlluxioRuntime", "storage-fluid-imagenet-runtime").urn
+    # after its runtime, and after what the component waits for (JuiceFS, through opts.depends_on)
+    assert runtime_urn in load.dependencies
+    assert plan.one(RELEASE, "storage-juicefs-csi").urn in load.dependencies
     conformance.assert_conformant(conformance.validate_all(plan.kubernetes_objects()))
 
 

@@ -22,7 +22,7 @@ BUCKET = "https://fixture-bucket-secret-5e5e.minio.lab/jfs"
 FIXTURE_SECRETS = (REDIS_TOKEN, PG_PASSWORD, ACCESS_KEY, SECRET_KEY, "fixture-metaurl-secret-22aa",
                    "fixture-bucket-secret-5e5e")
 
-POOLS = {"train": GpuPool.model_validate({"role": "training", "gpu": {"model": "a100-80gb", "count": 8}})}
+POOLS = {"train": GpuPool.model_validate({"role": "training", "gpu": {"model": "A100-80GB", "count": 8}})}
 SC = "kubernetes:storage.k8s.io/v1:StorageClass"
 PVC = "kubernetes:core/v1:PersistentVolumeClaim"
 SECRET = "kubernetes:core/v1:Secret"
@@ -255,7 +255,7 @@ def test_bad_secret_values_are_not_echoed_in_errors():
 
 def test_node_plugin_tolerates_every_pool_taint_key_once():
     pools = {**POOLS,
-             "infer": GpuPool.model_validate({"role": "inference", "gpu": {"model": "l4", "count": 1},
+             "infer": GpuPool.model_validate({"role": "inference", "gpu": {"model": "L4", "count": 1},
                                               "taints": [{"key": "pool", "value": "infer"},
                                                          {"key": "nvidia.com/gpu"}]})}
     assert csi_values(JuiceFsConfig(), pools)["node"]["tolerations"] == [

@@ -3,7 +3,13 @@ model bucket read through IRSA. Config key: ``gpu-platform:serving``.
 
 ``deploymentMode``: ``RawDeployment`` (default; Deployments + HPA, nothing else installed) or
 ``Serverless`` (Knative Serving + Kourier, pinned, installed before KServe's controller: scale to
-zero, concurrency/rps autoscaling, canary traffic splits)."""
+zero, concurrency/rps autoscaling, canary traffic splits).
+
+Components (each ``X(name, XArgs | mapping, opts=None)``, refusing bad args with one
+``ConfigError`` before registering anything, ordered by ``opts.depends_on``): ``Serving`` (the
+whole area from a ``ServingConfig``), ``KServe``, ``Knative``, ``Runtimes``, ``ModelStore`` and
+``InferenceService``. ``build_serving`` is what the platform calls: None when switched off.
+"""
 
 from __future__ import annotations
 
@@ -13,22 +19,34 @@ from typing import Any
 import pulumi
 from pydantic import Field
 
-from gpu_platform.config import ConfigError, ConfigIssue, ConfigModel
+from gpu_platform.config import ComponentArgs, ConfigError, ConfigIssue, ConfigModel, component_args
+from gpu_platform.config.args import InputStr
 from gpu_platform.config.errors import collect_issues, issue
+from gpu_platform.core.component import child_options
 from gpu_platform.core.names import DnsLabel, child_name
-from gpu_platform.core.pools import GpuPool, pool_scheduling
+from gpu_platform.core.pools import GpuPool
 from gpu_platform.k8s.addon import namespace
-from gpu_platform.serving.inference_service import InferenceService, InferenceServiceSpec
-from gpu_platform.serving.knative import Knative
+from gpu_platform.serving.inference_service import (
+    InferenceService,
+    InferenceServiceArgs,
+    InferenceServiceSpec,
+)
+from gpu_platform.serving.knative import Knative, KnativeArgs
 from gpu_platform.serving.kserve import (
     CertManagerConfig,
     DeploymentMode,
     KServe,
     KServeArgs,
     KServeConfig,
+    mode_issues,
 )
-from gpu_platform.serving.model_store import AwsServingConfig, ModelStore
-from gpu_platform.serving.runtimes import Runtimes, RuntimesConfig
+from gpu_platform.serving.model_store import (
+    AwsServingConfig,
+    ModelBucketConfig,
+    ModelStore,
+    ModelStoreArgs,
+)
+from gpu_platform.serving.runtimes import Runtimes, RuntimesArgs, RuntimesConfig, metadata_name
 from gpu_platform.storage import StorageConfig
 from gpu_platform.workloads import mount_issues
 
@@ -47,52 +65,24 @@ class ServingConfig(ConfigModel):
     inference_services: dict[DnsLabel, InferenceServiceSpec] = Field(default_factory=dict)
 
     def issues(self) -> Iterator[ConfigIssue]:
-        if self.deployment_mode == "Serverless" and self.kserve.ingress_class_name is not None:
-            yield issue("kserve.ingressClassName",
-                        "Ingresses are for RawDeployment; Serverless is reached through Kourier "
-                        "(Knative routes on kserve.ingressDomain): remove it",
-                        self.kserve.ingress_class_name)
+        yield from mode_issues(self.deployment_mode, self.kserve)  # KServe's own check
         available = self.runtimes.available()
         for name, spec in self.inference_services.items():
             path = f"inferenceServices.{name}"
             for found in spec.mode_issues(self.deployment_mode):
                 yield found.prefixed(path)
-            if spec.runtime not in available:
-                known = ", ".join(sorted(available)) or "none (switch one on under runtimes)"
-                yield issue(f"{path}.runtime", f"unknown or disabled runtime; available: {known}",
-                            spec.runtime)
-
-    def model_format(self, spec: InferenceServiceSpec) -> str:
-        return spec.model_format or self.runtimes.available()[spec.runtime]
+            for found in spec.runtime_issues(available):
+                yield found.prefixed(path)
 
 
 def check_serving_pools(
     config: ServingConfig, pools: Mapping[str, GpuPool], prefix: str = "serving"
 ) -> list[ConfigIssue]:
-    """Cross-check every InferenceService against the environment's GPU pools (pure)."""
-    found: list[ConfigIssue] = []
-    for name, spec in config.inference_services.items():
-        path = f"inferenceServices.{name}"
-        pool = pools.get(spec.pool)
-        if pool is None:
-            known = ", ".join(sorted(pools)) or "none"
-            found.append(issue(f"{path}.pool", f"unknown GPU pool; known pools: {known}", spec.pool))
-            continue
-        if spec.gpus > pool.gpu.count:
-            found.append(issue(
-                f"{path}.gpus",
-                f"a replica needs {spec.gpus} GPUs on one node but nodes of pool '{spec.pool}' "
-                f"have {pool.gpu.count}; lower gpus or use a pool with bigger nodes",
-                spec.gpus,
-            ))
-        elif spec.gpus > 1 and pool.sharing.mode != "whole":
-            found.append(issue(
-                f"{path}.gpus",
-                f"pool '{spec.pool}' shares its GPUs ({pool.sharing.mode}); tensor parallelism "
-                "needs whole GPUs: use gpus: 1 or a whole-GPU pool",
-                spec.gpus,
-            ))
-    return [f.prefixed(prefix) for f in found]
+    """Cross-check every InferenceService against the environment's GPU pools (pure; the
+    checks are ``InferenceServiceSpec.pool_issues``, which the component runs too)."""
+    return [found.prefixed(f"{prefix}.inferenceServices.{name}")
+            for name, spec in config.inference_services.items()
+            for found in spec.pool_issues(pools)]
 
 
 def check_serving_mounts(
@@ -104,62 +94,115 @@ def check_serving_mounts(
             for i in mount_issues(spec.mounts, storage, config.namespace)]
 
 
+class ServingArgs(ComponentArgs):
+    """The serving config and what it is checked against and wired to: the GPU pools, the
+    storage layer that ``mounts`` name, and the EKS cluster's OIDC provider (Outputs welcome;
+    they win over ``serving.aws.oidcProvider*``). ``serving.enabled`` is read by
+    ``build_serving`` only: a Serving built directly is built."""
+
+    serving: ServingConfig
+    pools: dict[DnsLabel, GpuPool] = Field(default_factory=dict)
+    storage: StorageConfig | None = None
+    oidc_provider_arn: InputStr | None = None
+    oidc_provider_url: InputStr | None = None
+
+    def issues(self) -> Iterator[ConfigIssue]:
+        yield from check_serving_pools(self.serving, self.pools)
+        yield from check_serving_mounts(self.serving, self.storage)
+        if self.serving.aws.enabled:
+            wired = (("oidcProviderArn", self.provider_arn), ("oidcProviderUrl", self.provider_url))
+            for key, value in wired:
+                if value is None:
+                    yield issue(f"serving.aws.{key}", "is required when aws.enabled is true (IRSA trust)")
+
+    @property
+    def provider_arn(self) -> InputStr | None:
+        """The OIDC provider ARN the model store's role trusts: the wired one, else the config's."""
+        wired = self.oidc_provider_arn
+        return wired if wired is not None else self.serving.aws.oidc_provider_arn
+
+    @property
+    def provider_url(self) -> InputStr | None:
+        wired = self.oidc_provider_url
+        return wired if wired is not None else self.serving.aws.oidc_provider_url
+
+
 class Serving(pulumi.ComponentResource):
-    """KServe, runtimes, the optional AWS model store and every configured InferenceService."""
+    """KServe, runtimes, the optional AWS model store and every configured InferenceService.
+
+    Outputs: ``namespace_name`` (of the InferenceServices), ``kserve_namespace_name``,
+    ``urls`` (InferenceService key -> in-cluster URL); the parts are attributes (``kserve``,
+    ``knative``, ``runtimes``, ``model_store``, ``inference_services``) with their own outputs.
+    """
+
+    namespace_name: pulumi.Output[str]
+    kserve_namespace_name: pulumi.Output[str]
+    urls: dict[str, pulumi.Output[str]]
 
     def __init__(
         self,
         name: str,
-        config: ServingConfig,
-        pools: Mapping[str, GpuPool],
+        args: ServingArgs | Mapping[str, Any],
         opts: pulumi.ResourceOptions | None = None,
-        *,
-        oidc_provider_arn: pulumi.Input[str] | None = None,
-        oidc_provider_url: pulumi.Input[str] | None = None,
-        storage: StorageConfig | None = None,
     ):
+        args = component_args(ServingArgs, args, component="Serving", name=name)
         super().__init__(SERVING_TYPE, name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
+        config = args.serving
+        child = child_options(self, opts)
         self.knative = None
         if config.deployment_mode == "Serverless":
-            self.knative = Knative(child_name(name, "knative"), domain=config.kserve.ingress_domain,
-                                   opts=child)
+            self.knative = Knative(child_name(name, "knative"),
+                                   KnativeArgs(domain=config.kserve.ingress_domain), opts=child)
         self.kserve = KServe(
             child_name(name, "kserve"),
             KServeArgs(deployment_mode=config.deployment_mode, cert_manager=config.cert_manager,
                        kserve=config.kserve),
-            child,
-            depends_on=self.knative.ready if self.knative is not None else (),
+            _after(child, self.knative.ready if self.knative is not None else []),
         )
+        # the namespace attribute stays the Namespace resource (what other areas wait for)
         self.namespace = namespace(child_name(name, "ns"), config.namespace, "baseline", child)
         self.runtimes = Runtimes(
-            child_name(name, "runtimes"), config.runtimes, namespace=config.kserve.namespace,
-            opts=child, depends_on=[self.kserve.controller],
+            child_name(name, "runtimes"),
+            RuntimesArgs(runtimes=config.runtimes, namespace=config.kserve.namespace),
+            _after(child, [self.kserve.controller]),
         )
         self.model_store = None
         if config.aws.enabled:
             self.model_store = ModelStore(
-                child_name(name, "models"), config.aws, namespace=config.namespace,
-                oidc_provider_arn=oidc_provider_arn or config.aws.oidc_provider_arn,
-                oidc_provider_url=oidc_provider_url or config.aws.oidc_provider_url,
-                opts=child, depends_on=[self.namespace],
+                child_name(name, "models"),
+                ModelStoreArgs(namespace=config.namespace, model_bucket=config.aws.model_bucket,
+                               service_account=config.aws.service_account,
+                               oidc_provider_arn=args.provider_arn,
+                               oidc_provider_url=args.provider_url),
+                _after(child, [self.namespace]),
             )
-        after: list[Any] = [self.namespace, self.runtimes]
+        after: list[pulumi.Resource] = [self.namespace, self.runtimes]
         if self.model_store is not None:
             after.append(self.model_store)
+        available = config.runtimes.available()
         self.inference_services: dict[str, InferenceService] = {}
         for key, spec in config.inference_services.items():
             reader = None
             if self.model_store is not None and spec.storage_uri.startswith("s3://"):
-                reader = self.model_store.service_account_name
+                reader = config.aws.service_account
             self.inference_services[key] = InferenceService(
-                child_name(name, key), spec, isvc_name=key, namespace=config.namespace,
-                mode=config.deployment_mode, scheduling=pool_scheduling(spec.pool, pools[spec.pool]),
-                model_format=config.model_format(spec), service_account=reader, storage=storage,
-                opts=child, depends_on=after,
+                child_name(name, key),
+                InferenceServiceArgs(service_name=key, namespace=config.namespace, spec=spec,
+                                     deployment_mode=config.deployment_mode, pools=args.pools,
+                                     runtimes=available, service_account=reader, storage=args.storage),
+                _after(child, after),
             )
-        self.register_outputs({"namespace": config.namespace,
-                               "inferenceServices": sorted(config.inference_services)})
+        self.namespace_name = self.namespace.metadata.apply(metadata_name)
+        self.kserve_namespace_name = self.kserve.namespace_name
+        self.urls = {key: isvc.url for key, isvc in self.inference_services.items()}
+        self.register_outputs({"namespace": self.namespace_name,
+                               "kserveNamespace": self.kserve_namespace_name,
+                               "inferenceServices": sorted(config.inference_services),
+                               "urls": self.urls})
+
+
+def _after(opts: pulumi.ResourceOptions, resources: list[pulumi.Resource]) -> pulumi.ResourceOptions:
+    return pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=list(resources)))
 
 
 def build_serving(
@@ -172,30 +215,37 @@ def build_serving(
     """The serving area, or None when switched off. Raises ConfigError (all problems at once)
     before registering anything. ``deps``: ``oidc_provider_arn``/``oidc_provider_url`` outputs
     of the EKS cluster, which override the config strings, and ``storage`` (the storage config
-    ``mounts`` name)."""
+    ``mounts`` name). The checks are ``ServingArgs``' (the component runs them too)."""
     if not config.enabled:
         return None
-    problems = [i.prefixed("serving") for i in collect_issues(config)]
-    problems += check_serving_pools(config, pools)
-    problems += check_serving_mounts(config, deps.get("storage"))
-    if config.aws.enabled:
-        # the EKS component's outputs win; the config strings are for clusters built elsewhere
-        aws = config.aws
-        for key, value in (("oidcProviderArn", deps.get("oidc_provider_arn") or aws.oidc_provider_arn),
-                           ("oidcProviderUrl", deps.get("oidc_provider_url") or aws.oidc_provider_url)):
-            if value is None:
-                problems.append(issue(f"serving.aws.{key}",
-                                      "is required when aws.enabled is true (IRSA trust)"))
+    args = ServingArgs(serving=config, pools=dict(pools), storage=deps.get("storage"),
+                       oidc_provider_arn=deps.get("oidc_provider_arn"),
+                       oidc_provider_url=deps.get("oidc_provider_url"))
+    problems = list(collect_issues(args))
     if problems:
         raise ConfigError(problems)
-    return Serving(name, config, pools, opts, **deps)
+    return Serving(name, args, opts)
 
 
 __all__ = [
     "AwsServingConfig",
+    "CertManagerConfig",
+    "InferenceService",
+    "InferenceServiceArgs",
     "InferenceServiceSpec",
+    "KServe",
+    "KServeArgs",
+    "KServeConfig",
     "Knative",
+    "KnativeArgs",
+    "ModelBucketConfig",
+    "ModelStore",
+    "ModelStoreArgs",
+    "Runtimes",
+    "RuntimesArgs",
+    "RuntimesConfig",
     "Serving",
+    "ServingArgs",
     "ServingConfig",
     "build_serving",
     "check_serving_mounts",

@@ -17,30 +17,46 @@ namespace enforces Pod Security baseline.
 
 Storage: ``mounts`` names storage volumes or datasets (e.g. a ``models`` PVC) resolved by
 ``volume_for`` into predictor volumes and model-container volumeMounts.
+
+``InferenceService(name, InferenceServiceArgs, opts)`` refuses, before registering anything, a
+spec its pool cannot run (an unknown pool, more GPUs than a node has, tensor parallelism on a
+shared pool), options of the other deployment mode, a runtime that is not installed and mounts
+that do not resolve in its namespace. It waits for ``opts.depends_on`` (KServe, the runtimes).
+
+Outputs: ``service_name``, ``namespace_name`` and ``url``, the in-cluster address
+``http://<name>-predictor.<namespace>.svc.cluster.local``. That is what KServe v0.20 writes to
+``status.address.url`` with ``disableIstioVirtualHost`` (always set here) in both modes: the
+predictor's Service (RawDeployment: ``getRawServiceHost`` in the ``kube_ingress_reconciler.go``;
+Serverless: ``getHostPrefix`` in ``ingress_reconciler.go``, both in
+``pkg/controller/v1beta1/inferenceservice/reconcilers/ingress``). The external ``status.url``
+depends on the ingress and is only known once KServe has reconciled.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any, Literal
 
 import pulumi
 from pydantic import Field
 
-from gpu_platform.config import ConfigIssue, ConfigModel
+from gpu_platform.config import ComponentArgs, ConfigIssue, ConfigModel, component_args
+from gpu_platform.config.args import InputStr
 from gpu_platform.config.errors import issue
+from gpu_platform.core.component import child_options
 from gpu_platform.core.names import MANAGED_BY_LABELS, DnsLabel, NonNegativeInt, PositiveInt, child_name
-from gpu_platform.core.pools import GPU_RESOURCE, Scheduling
+from gpu_platform.core.pools import GPU_RESOURCE, GpuPool, Scheduling, pool_scheduling
 from gpu_platform.k8s.objects import custom_resource
 from gpu_platform.serving.kserve import KSERVE_MODE_NAMES, DeploymentMode
 from gpu_platform.serving.runtimes import (
     VLLM_DEFAULT_CPU,
     VLLM_DEFAULT_MEMORY,
+    VLLM_MODEL_FORMAT,
     VLLM_PORT,
     VLLM_RUNTIME_NAME,
 )
 from gpu_platform.storage import StorageConfig
-from gpu_platform.workloads import MountSpec, render_mounts
+from gpu_platform.workloads import MountSpec, mount_issues, render_mounts
 
 INFERENCE_SERVICE_TYPE = "gpu-platform:serving:InferenceService"
 STORAGE_URI_PATTERN = r"^(s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/.*)?|pvc://[a-z0-9][-a-z0-9.]*(/.*)?)$"
@@ -145,6 +161,34 @@ class InferenceServiceSpec(ConfigModel):
         if self.runtime != VLLM_RUNTIME_NAME and self.vllm != VllmArgs():
             yield issue("vllm", f"vLLM args need runtime {VLLM_RUNTIME_NAME}", self.runtime)
 
+    def runtime_issues(self, available: Mapping[str, str]) -> Iterator[ConfigIssue]:
+        """The runtime must be installed (``available``: runtime name -> model format)."""
+        if self.runtime not in available:
+            known = ", ".join(sorted(available)) or "none (switch one on under runtimes)"
+            yield issue("runtime", f"unknown or disabled runtime; available: {known}", self.runtime)
+
+    def pool_issues(self, pools: Mapping[str, GpuPool]) -> Iterator[ConfigIssue]:
+        """The pool must exist and a replica's GPUs fit on one of its nodes, whole."""
+        pool = pools.get(self.pool)
+        if pool is None:
+            known = ", ".join(sorted(pools)) or "none"
+            yield issue("pool", f"unknown GPU pool; known pools: {known}", self.pool)
+            return
+        if self.gpus > pool.gpu.count:
+            yield issue(
+                "gpus",
+                f"a replica needs {self.gpus} GPUs on one node but nodes of pool '{self.pool}' "
+                f"have {pool.gpu.count}; lower gpus or use a pool with bigger nodes",
+                self.gpus,
+            )
+        elif self.gpus > 1 and pool.sharing.mode != "whole":
+            yield issue(
+                "gpus",
+                f"pool '{self.pool}' shares its GPUs ({pool.sharing.mode}); tensor parallelism "
+                "needs whole GPUs: use gpus: 1 or a whole-GPU pool",
+                self.gpus,
+            )
+
 
 def render_inference_service(
     name: str,
@@ -153,7 +197,7 @@ def render_inference_service(
     mode: DeploymentMode,
     scheduling: Scheduling,
     model_format: str,
-    service_account: str | None = None,
+    service_account: str | pulumi.Output[str] | None = None,
     storage: StorageConfig | None = None,
 ) -> dict[str, Any]:
     """The InferenceService manifest (pure; the spec is assumed validated for ``mode`` and its
@@ -216,32 +260,69 @@ def render_inference_service(
     }
 
 
+class InferenceServiceArgs(ComponentArgs):
+    """One InferenceService and what its spec is checked against: the GPU pools, the runtimes
+    installed, the deployment mode and the storage layer its mounts name."""
+
+    service_name: DnsLabel  # metadata.name of the InferenceService
+    namespace: DnsLabel = "ml-serving"
+    spec: InferenceServiceSpec
+    deployment_mode: DeploymentMode = "RawDeployment"
+    pools: dict[DnsLabel, GpuPool]
+    # runtime name -> model format, for the runtimes installed (default: the library's vLLM)
+    runtimes: dict[str, str] = Field(default_factory=lambda: {VLLM_RUNTIME_NAME: VLLM_MODEL_FORMAT})
+    # the predictor's ServiceAccount (the model store's reader for s3:// models), or an Output
+    service_account: InputStr | None = None
+    storage: StorageConfig | None = None  # what ``spec.mounts`` name
+
+    def issues(self) -> Iterator[ConfigIssue]:
+        for found in self.spec_issues():
+            yield found.prefixed("spec")
+
+    def spec_issues(self) -> Iterator[ConfigIssue]:
+        """The checks across the spec and its surroundings (paths relative to the spec)."""
+        yield from self.spec.mode_issues(self.deployment_mode)
+        yield from self.spec.runtime_issues(self.runtimes)
+        yield from self.spec.pool_issues(self.pools)
+        yield from mount_issues(self.spec.mounts, self.storage, self.namespace)
+
+    @property
+    def model_format(self) -> str:
+        return self.spec.model_format or self.runtimes[self.spec.runtime]
+
+
+def service_url(name: str, namespace: str) -> str:
+    """KServe's in-cluster address of an InferenceService (see the module docstring)."""
+    return f"http://{name}-predictor.{namespace}.svc.cluster.local"
+
+
 class InferenceService(pulumi.ComponentResource):
     """One InferenceService rendered from its typed spec (registered after KServe and runtimes)."""
+
+    service_name: pulumi.Output[str]
+    namespace_name: pulumi.Output[str]
+    url: pulumi.Output[str]
 
     def __init__(
         self,
         name: str,
-        spec: InferenceServiceSpec,
-        *,
-        isvc_name: str,
-        namespace: str,
-        mode: DeploymentMode,
-        scheduling: Scheduling,
-        model_format: str,
-        service_account: str | None = None,
-        storage: StorageConfig | None = None,
+        args: InferenceServiceArgs | Mapping[str, Any],
         opts: pulumi.ResourceOptions | None = None,
-        depends_on: list[pulumi.Resource] | None = None,
     ):
+        args = component_args(InferenceServiceArgs, args, component="InferenceService", name=name)
         super().__init__(INFERENCE_SERVICE_TYPE, name, None, opts)
+        spec = args.spec
         manifest = render_inference_service(
-            isvc_name, namespace, spec, mode, scheduling, model_format, service_account, storage
+            args.service_name, args.namespace, spec, args.deployment_mode,
+            pool_scheduling(spec.pool, args.pools[spec.pool]), args.model_format,
+            args.service_account, args.storage,
         )
         self.manifest = manifest
-        self.resource = custom_resource(
-            child_name(name, "isvc"),
-            manifest,
-            pulumi.ResourceOptions(parent=self, depends_on=list(depends_on or [])),
-        )
-        self.register_outputs({"name": isvc_name})
+        self.resource = custom_resource(child_name(name, "isvc"), manifest, child_options(self, opts))
+        known = self.resource.urn  # the names are known; the Outputs resolve after the object
+        isvc, ns = args.service_name, args.namespace
+        self.service_name = known.apply(lambda _: isvc)
+        self.namespace_name = known.apply(lambda _: ns)
+        self.url = known.apply(lambda _: service_url(isvc, ns))
+        self.register_outputs({"name": self.service_name, "namespace": self.namespace_name,
+                               "url": self.url})

@@ -33,17 +33,26 @@ own ``protect`` inherit it, so every CRD is protected: switching back to RawDepl
 update until someone runs ``pulumi state unprotect`` on purpose. ``retain_on_delete`` is not
 propagated to a remote component's children (pulumi-kubernetes#3065, won't fix); it is set for
 the component itself and as documentation of intent, and ``protect`` is what this relies on.
+
+``Knative(name, KnativeArgs(domain=...), opts)``: every child waits for ``opts.depends_on``. No
+``createNamespace`` option: the release manifests own their namespaces. Outputs
+(``namespace_name``, ``kourier_namespace_name``, ``domain``, ``ingress_class``) resolve once
+Kourier and the ConfigMap patches are applied, so whatever uses them waits for Knative.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping
 from typing import Any
 
 import pulumi
 import pulumi_kubernetes as k8s
+from pydantic import Field
 
+from gpu_platform.config import ComponentArgs, component_args
+from gpu_platform.core.component import child_options
 from gpu_platform.core.names import child_name
+from gpu_platform.serving.kserve import DOMAIN_PATTERN
 from gpu_platform.versions import KNATIVE_KOURIER_VERSION, KNATIVE_SERVING_VERSION
 
 KNATIVE_TYPE = "gpu-platform:serving:Knative"
@@ -92,40 +101,57 @@ def knative_config_patches(domain: str) -> dict[str, dict[str, Any]]:
     }
 
 
+class KnativeArgs(ComponentArgs):
+    # the default domain of every Knative route: KServe's kserve.ingressDomain
+    domain: str = Field(default="example.com", min_length=1, pattern=DOMAIN_PATTERN)
+
+
 class Knative(pulumi.ComponentResource):
     """Knative Serving CRDs, core and Kourier, then the ConfigMap patches that wire them."""
+
+    namespace_name: pulumi.Output[str]
+    kourier_namespace_name: pulumi.Output[str]
+    domain: pulumi.Output[str]
+    ingress_class: pulumi.Output[str]
 
     def __init__(
         self,
         name: str,
-        *,
-        domain: str,
+        args: KnativeArgs | Mapping[str, Any],
         opts: pulumi.ResourceOptions | None = None,
-        depends_on: Sequence[pulumi.Resource] = (),
     ):
+        args = component_args(KnativeArgs, args, component="Knative", name=name)
         super().__init__(KNATIVE_TYPE, name, None, opts)
         urls = knative_manifests()
         self.crds = k8s.yaml.v2.ConfigFile(
             child_name(name, "crds"), file=urls["crds"],
-            opts=pulumi.ResourceOptions(parent=self, depends_on=list(depends_on),
-                                        protect=True, retain_on_delete=True),
+            opts=pulumi.ResourceOptions.merge(
+                child_options(self, opts), pulumi.ResourceOptions(protect=True, retain_on_delete=True)),
         )
         self.core = k8s.yaml.v2.ConfigFile(
             child_name(name, "core"), file=urls["core"],
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.crds]),
+            opts=child_options(self, opts, depends_on=[self.crds]),
         )
         # kourier.yaml also holds config-kourier in knative-serving, created by serving-core
         self.kourier = k8s.yaml.v2.ConfigFile(
             child_name(name, "kourier"), file=urls["kourier"],
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.core]),
+            opts=child_options(self, opts, depends_on=[self.core]),
         )
         self.patches: dict[str, k8s.core.v1.ConfigMapPatch] = {}
-        for role, manifest in knative_config_patches(domain).items():
+        for role, manifest in knative_config_patches(args.domain).items():
             self.patches[role] = k8s.core.v1.ConfigMapPatch(
                 child_name(name, role), metadata=manifest["metadata"], data=manifest["data"],
-                opts=pulumi.ResourceOptions(parent=self, depends_on=[self.core, self.kourier]),
+                opts=child_options(self, opts, depends_on=[self.core, self.kourier]),
             )
-        self.register_outputs({"namespace": KNATIVE_SERVING_NAMESPACE, "domain": domain})
+        # constants, carried by an Output of the last step so that users wait for the install
+        installed = pulumi.Output.all(*(r.urn for r in self.ready))
+        self.namespace_name = installed.apply(lambda _: KNATIVE_SERVING_NAMESPACE)
+        self.kourier_namespace_name = installed.apply(lambda _: KOURIER_NAMESPACE)
+        self.domain = installed.apply(lambda _: args.domain)
+        self.ingress_class = installed.apply(lambda _: KOURIER_INGRESS_CLASS)
+        self.register_outputs({"namespace": self.namespace_name,
+                               "kourierNamespace": self.kourier_namespace_name,
+                               "domain": self.domain, "ingressClass": self.ingress_class})
 
     @property
     def ready(self) -> list[pulumi.Resource]:
@@ -139,6 +165,7 @@ __all__ = [
     "KOURIER_INGRESS_CLASS",
     "KOURIER_NAMESPACE",
     "Knative",
+    "KnativeArgs",
     "knative_config_patches",
     "knative_manifests",
 ]

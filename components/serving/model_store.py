@@ -6,10 +6,17 @@ service account: InferenceServices with an ``s3://`` storageUri name the Service
 here, whose ``eks.amazonaws.com/role-arn`` annotation makes the EKS pod-identity webhook inject
 web-identity credentials for the role. The role trusts only that one service account, through
 the cluster's OIDC provider (built by the compute layer: its ARN and issuer URL are inputs).
+
+``ModelStore(name, ModelStoreArgs, opts)``: the OIDC provider ARN and URL may be Outputs of the
+EKS cluster; plain strings are checked. The ServiceAccount and role wait for ``opts.depends_on``
+(the serving namespace). Outputs: ``bucket_name``, ``bucket_arn``, ``role_arn`` (the reader
+role), ``service_account_name`` and ``namespace_name``.
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import pulumi
@@ -18,11 +25,18 @@ from pydantic import Field
 
 from gpu_platform.aws.s3 import private_bucket
 from gpu_platform.aws.workload_identity import ROLE_ARN_ANNOTATION, workload_role
-from gpu_platform.config import ConfigModel
+from gpu_platform.config import ComponentArgs, ConfigIssue, ConfigModel, component_args
+from gpu_platform.config.args import InputStr
+from gpu_platform.config.errors import issue
+from gpu_platform.core.component import child_options
 from gpu_platform.core.names import MANAGED_BY_LABELS, DnsLabel, child_name
+from gpu_platform.serving.runtimes import metadata_name, metadata_namespace
 
 MODEL_STORE_TYPE = "gpu-platform:serving:ModelStore"
 S3_REGION_ANNOTATION = "serving.kserve.io/s3-region"  # read by KServe's S3 credential builder
+OIDC_PROVIDER_ARN_PATTERN = r"^arn:aws[a-z-]*:iam::"
+OIDC_PROVIDER_URL_PATTERN = r"^https://"
+MODEL_READER_SERVICE_ACCOUNT = "kserve-model-reader"
 
 
 class ModelBucketConfig(ConfigModel):
@@ -40,9 +54,30 @@ class AwsServingConfig(ConfigModel):
     model_bucket: ModelBucketConfig = Field(default_factory=ModelBucketConfig)
     # The EKS cluster's IAM OIDC provider (arn:aws:iam::<acct>:oidc-provider/oidc.eks...)
     # and issuer URL (https://oidc.eks.<region>.amazonaws.com/id/<id>).
-    oidc_provider_arn: str | None = Field(default=None, pattern=r"^arn:aws[a-z-]*:iam::")
-    oidc_provider_url: str | None = Field(default=None, pattern=r"^https://")
-    service_account: DnsLabel = "kserve-model-reader"
+    oidc_provider_arn: str | None = Field(default=None, pattern=OIDC_PROVIDER_ARN_PATTERN)
+    oidc_provider_url: str | None = Field(default=None, pattern=OIDC_PROVIDER_URL_PATTERN)
+    service_account: DnsLabel = MODEL_READER_SERVICE_ACCOUNT
+
+
+class ModelStoreArgs(ComponentArgs):
+    """The bucket, the namespace and name of the reader's ServiceAccount, and the EKS cluster's
+    OIDC provider its role trusts (plain strings or Outputs of the cluster)."""
+
+    namespace: DnsLabel = "ml-serving"
+    model_bucket: ModelBucketConfig = Field(default_factory=ModelBucketConfig)
+    service_account: DnsLabel = MODEL_READER_SERVICE_ACCOUNT
+    oidc_provider_arn: InputStr
+    oidc_provider_url: InputStr
+
+    def issues(self) -> Iterator[ConfigIssue]:
+        for key, value, pattern, shape in (
+            ("oidcProviderArn", self.oidc_provider_arn, OIDC_PROVIDER_ARN_PATTERN,
+             "arn:aws:iam::<account>:oidc-provider/..."),
+            ("oidcProviderUrl", self.oidc_provider_url, OIDC_PROVIDER_URL_PATTERN,
+             "https://oidc.eks.<region>.amazonaws.com/id/<id>"),
+        ):
+            if isinstance(value, str) and re.match(pattern, value) is None:
+                yield issue(key, f"must look like {shape}", value)
 
 
 def read_only_statements(bucket_arn: str) -> list[dict[str, Any]]:
@@ -56,34 +91,35 @@ def read_only_statements(bucket_arn: str) -> list[dict[str, Any]]:
 class ModelStore(pulumi.ComponentResource):
     """Encrypted, versioned, private, protected model bucket + IRSA role + ServiceAccount."""
 
+    bucket_name: pulumi.Output[str]
+    bucket_arn: pulumi.Output[str]
+    role_arn: pulumi.Output[str]
+    service_account_name: pulumi.Output[str]
+    namespace_name: pulumi.Output[str]
+
     def __init__(
         self,
         name: str,
-        config: AwsServingConfig,
-        *,
-        namespace: str,
-        oidc_provider_arn: pulumi.Input[str],
-        oidc_provider_url: pulumi.Input[str],
+        args: ModelStoreArgs | Mapping[str, Any],
         opts: pulumi.ResourceOptions | None = None,
-        depends_on: list[pulumi.Resource] | None = None,
     ):
+        args = component_args(ModelStoreArgs, args, component="ModelStore", name=name)
         super().__init__(MODEL_STORE_TYPE, name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
-        bucket_cfg = config.model_bucket
+        bucket_cfg = args.model_bucket
         store = private_bucket(
             name, self, bucket_name=bucket_cfg.name, kms_key_arn=bucket_cfg.kms_key_arn
         )
         self.bucket = store.bucket
-        sa = config.service_account
+        ns, sa = args.namespace, args.service_account
         self.role = workload_role(
             child_name(name, "reader-role"),
-            oidc_provider_arn=oidc_provider_arn,
-            oidc_provider_url=oidc_provider_url,
-            namespace=namespace,
+            oidc_provider_arn=args.oidc_provider_arn,
+            oidc_provider_url=args.oidc_provider_url,
+            namespace=ns,
             service_account=sa,
             statements=self.bucket.arn.apply(read_only_statements),
-            description=f"KServe storage-initializer ({namespace}/{sa}): read-only model bucket",
-            opts=child,
+            description=f"KServe storage-initializer ({ns}/{sa}): read-only model bucket",
+            opts=child_options(self, opts),
         )
         annotations: dict[str, Any] = {ROLE_ARN_ANNOTATION: self.role.arn}
         if bucket_cfg.region is not None:
@@ -91,10 +127,18 @@ class ModelStore(pulumi.ComponentResource):
         self.service_account = k8s.core.v1.ServiceAccount(
             child_name(name, "reader-sa"),
             metadata={
-                "name": sa, "namespace": namespace,
+                "name": sa, "namespace": ns,
                 "labels": dict(MANAGED_BY_LABELS), "annotations": annotations,
             },
-            opts=pulumi.ResourceOptions(parent=self, depends_on=list(depends_on or [])),
+            opts=child_options(self, opts),
         )
-        self.service_account_name = sa
-        self.register_outputs({"bucket": self.bucket.id, "roleArn": self.role.arn})
+        self.bucket_name = self.bucket.bucket
+        self.bucket_arn = self.bucket.arn
+        self.role_arn = self.role.arn
+        self.service_account_name = self.service_account.metadata.apply(metadata_name)
+        self.namespace_name = self.service_account.metadata.apply(metadata_namespace)
+        self.register_outputs({
+            "bucket": self.bucket.id, "bucketName": self.bucket_name, "bucketArn": self.bucket_arn,
+            "roleArn": self.role_arn, "serviceAccountName": self.service_account_name,
+            "namespace": self.namespace_name,
+        })

@@ -10,17 +10,24 @@ automountServiceAccountToken; the InferenceService predictor sets those.
 
 KServe's built-in runtimes come from the ``kserve-runtime-configs`` chart, one switch each; every
 switch is rendered (the chart's default is *enabled*), so only runtimes asked for are usable.
+
+``Runtimes(name, RuntimesArgs(runtimes=..., namespace=<KServe's>), opts)``: after
+``opts.depends_on`` (KServe's controller, whose CRDs and webhook the runtimes need). Outputs:
+``release_name``/``namespace_name`` of the built-in runtimes release, ``vllm_runtime_name``
+(None when switched off) and ``available`` (every runtime name an InferenceService may use).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import pulumi
 from pydantic import Field
 
-from gpu_platform.config import ConfigModel
-from gpu_platform.core.names import MANAGED_BY_LABELS, child_name
+from gpu_platform.config import ComponentArgs, ConfigModel, component_args
+from gpu_platform.core.component import child_options
+from gpu_platform.core.names import MANAGED_BY_LABELS, DnsLabel, child_name
 from gpu_platform.k8s.addon import helm_release
 from gpu_platform.k8s.objects import custom_resource
 from gpu_platform.k8s.values import deep_merge
@@ -162,27 +169,54 @@ def vllm_runtime_object(config: VllmRuntimeConfig) -> dict[str, Any]:
     }
 
 
+class RuntimesArgs(ComponentArgs):
+    runtimes: RuntimesConfig = Field(default_factory=RuntimesConfig)
+    namespace: DnsLabel = "kserve"  # KServe's namespace: the built-in runtimes release goes there
+
+
 class Runtimes(pulumi.ComponentResource):
     """The vLLM ClusterServingRuntime and the built-in runtimes chart (after the KServe CRDs)."""
+
+    release_name: pulumi.Output[str]
+    namespace_name: pulumi.Output[str]
+    vllm_runtime_name: pulumi.Output[str] | None
+    available: pulumi.Output[list[str]]
 
     def __init__(
         self,
         name: str,
-        config: RuntimesConfig,
-        *,
-        namespace: str,
+        args: RuntimesArgs | Mapping[str, Any],
         opts: pulumi.ResourceOptions | None = None,
-        depends_on: list[pulumi.Resource] | None = None,
     ):
+        args = component_args(RuntimesArgs, args, component="Runtimes", name=name)
         super().__init__(RUNTIMES_TYPE, name, None, opts)
-        after = pulumi.ResourceOptions(parent=self, depends_on=list(depends_on or []))
+        config = args.runtimes
         self.vllm = None
+        self.vllm_runtime_name = None
         if config.vllm.enabled:
             body = vllm_runtime_object(config.vllm)
-            self.vllm = custom_resource(child_name(name, "vllm"), body, after)
+            self.vllm = custom_resource(child_name(name, "vllm"), body, child_options(self, opts))
+            self.vllm_runtime_name = self.vllm.urn.apply(lambda _: VLLM_RUNTIME_NAME)
         self.builtin = helm_release(
             child_name(name, "builtin"), KSERVE_RUNTIME_CONFIGS, release_name="kserve-runtimes",
-            namespace=namespace, values=runtime_configs_values(config),
-            opts=pulumi.ResourceOptions(parent=self), depends_on=list(depends_on or []),
+            namespace=args.namespace, values=runtime_configs_values(config),
+            opts=child_options(self, opts),
         )
-        self.register_outputs({"available": sorted(config.available())})
+        self.release_name = self.builtin.name  # type: ignore[assignment]
+        self.namespace_name = self.builtin.namespace  # type: ignore[assignment]
+        names = sorted(config.available())
+        self.available = pulumi.Output.all(
+            self.builtin.urn, *([self.vllm.urn] if self.vllm is not None else [])
+        ).apply(lambda _: names)
+        self.register_outputs({"releaseName": self.release_name, "namespace": self.namespace_name,
+                               "vllmRuntimeName": self.vllm_runtime_name, "available": self.available})
+
+
+def metadata_name(metadata: Any) -> str:
+    """``metadata.name`` of a resource's metadata output (a dict or an ObjectMeta)."""
+    return str(metadata["name"] if isinstance(metadata, Mapping) else metadata.name)
+
+
+def metadata_namespace(metadata: Any) -> str:
+    """``metadata.namespace`` of a resource's metadata output (a dict or an ObjectMeta)."""
+    return str(metadata["namespace"] if isinstance(metadata, Mapping) else metadata.namespace)

@@ -3,6 +3,10 @@
 ``StorageConfig`` is the ``gpu-platform:storage`` config key; ``build_storage`` creates the
 area's components. Credentials are ``SecretStr`` fields (set with ``pulumi config set --secret
 --path``) and become ``pulumi.Output.secret`` values the moment they leave the model.
+
+Components (each ``X(name, XArgs | mapping, opts=None)``, refusing bad args with one
+``ConfigError`` before registering anything, ordered by ``opts.depends_on``): ``JuiceFs`` and
+``Fluid``. ``build_storage`` checks both before building either.
 """
 
 from __future__ import annotations
@@ -18,13 +22,22 @@ from gpu_platform.config.errors import issue
 from gpu_platform.core.pools import GpuPool
 from gpu_platform.storage.fluid import (
     Fluid,
+    FluidArgs,
     FluidConfig,
     FluidDataset,
+    file_system_issues,
     namespace_issues,
     pool_issues,
-    source_parts,
 )
-from gpu_platform.storage.juicefs import FileSystem, JuiceFs, JuiceFsConfig, Volume, identity_issues
+from gpu_platform.storage.juicefs import (
+    FileSystem,
+    JuiceFs,
+    JuiceFsArgs,
+    JuiceFsConfig,
+    Volume,
+    juicefs_issues,
+)
+from gpu_platform.storage.juicefs import network_issues as juicefs_network_issues
 from gpu_platform.storage.mounts import known_storage, volume_for
 
 
@@ -35,25 +48,13 @@ class StorageConfig(ConfigModel):
     def issues(self) -> Iterator[ConfigIssue]:
         file_systems = self.juicefs.file_systems if self.juicefs.enabled else {}
         volumes = self.juicefs.volumes if self.juicefs.enabled else {}
-        for name, ds in self.fluid.datasets.items():
+        for name in self.fluid.datasets:
             if name in volumes:
                 # both would be a PVC called `name`; volume_for must resolve one thing
                 yield issue(f"fluid.datasets.{name}", "name already used by juicefs.volumes."
                             f"{name}; datasets and volumes share one name space")
-            scheme, target, _ = (source_parts(ds.source) if _valid(ds) else ("", "", ""))
-            if scheme == "juicefs" and target not in file_systems:
-                known = ", ".join(file_systems) or "none"
-                yield issue(f"fluid.datasets.{name}.source",
-                            f"unknown JuiceFS file system '{target}'; known file systems: {known}",
-                            ds.source)
-
-
-def _valid(ds: FluidDataset) -> bool:
-    try:
-        source_parts(ds.source)
-    except ValueError:
-        return False
-    return True
+        # the check Fluid itself runs against the file systems it is given
+        yield from file_system_issues(self.fluid, list(file_systems))
 
 
 def storage_issues(
@@ -83,18 +84,9 @@ def storage_issues(
 
 def network_issues(config: StorageConfig, *, have_subnets: bool, have_groups: bool) -> list[ConfigIssue]:
     """AWS metadata engines need subnets and security groups, from config or from the VPC."""
-    found = []
-    for fs, spec in config.juicefs.file_systems.items():
-        if not config.juicefs.enabled or spec.aws is None:
-            continue
-        path = f"juicefs.fileSystems.{fs}.aws"
-        if not (have_subnets or spec.aws.subnet_ids):
-            found.append(issue(f"{path}.subnetIds", "is required: the metadata engine's private subnets "
-                               "(or pass the VPC's subnets to build_storage)"))
-        if not (have_groups or spec.aws.security_group_ids):
-            found.append(issue(f"{path}.securityGroupIds", "is required: security groups that let the "
-                               "cluster's nodes reach the metadata engine"))
-    return found
+    if not config.juicefs.enabled:
+        return []
+    return juicefs_network_issues(config.juicefs, have_subnets=have_subnets, have_groups=have_groups)
 
 
 @dataclass(frozen=True)
@@ -117,35 +109,46 @@ def build_storage(
 ) -> Storage:
     """The storage area: JuiceFS (driver, stores, classes, PVCs), then Fluid over it.
 
-    ``depends_on``: what must exist before PVCs and datasets (their namespaces).
-    ``oidc_provider_*``: the EKS cluster's, for the mount pods' workload identity on AWS.
+    ``depends_on``: what must exist before PVCs and datasets (their namespaces); passed to both
+    components through ``opts.depends_on``. ``oidc_provider_*``: the EKS cluster's, for the mount
+    pods' workload identity on AWS. Every problem of both components is raised at once, before
+    either registers anything (the checks are the components' own).
     """
-    found = storage_issues(config, pools) + network_issues(
-        config, have_subnets=subnet_ids is not None, have_groups=security_group_ids is not None)
+    found = storage_issues(config, pools)
     if config.juicefs.enabled:
-        found += identity_issues(config.juicefs, have_oidc=oidc_provider_arn is not None)
+        found += juicefs_issues(config.juicefs, have_subnets=subnet_ids is not None,
+                                have_groups=security_group_ids is not None,
+                                have_oidc=oidc_provider_arn is not None)
     problems = [i.prefixed("storage") for i in found]
     if problems:
         raise ConfigError(problems)
+    after = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=list(depends_on)))
     juicefs = None
     if config.juicefs.enabled:
-        juicefs = JuiceFs(f"{name}-juicefs", config.juicefs, pools, opts, subnet_ids=subnet_ids,
-                          security_group_ids=security_group_ids, oidc_provider_arn=oidc_provider_arn,
-                          oidc_provider_url=oidc_provider_url, depends_on=depends_on)
+        juicefs = JuiceFs(f"{name}-juicefs", JuiceFsArgs(
+            juicefs=config.juicefs, pools=dict(pools), subnet_ids=subnet_ids,
+            security_group_ids=security_group_ids,
+            oidc_provider_arn=oidc_provider_arn, oidc_provider_url=oidc_provider_url,
+        ), after)
     fluid = None
     if config.fluid.enabled:
-        fluid = Fluid(f"{name}-fluid", config.fluid, pools, opts,
-                      juicefs_secrets=juicefs.secret_data if juicefs else None,
-                      depends_on=[*depends_on, *([juicefs] if juicefs else [])])
+        # datasets on juicefs:// read its StorageClasses' file systems: Fluid waits for JuiceFS
+        fluid_after = pulumi.ResourceOptions(depends_on=[juicefs] if juicefs else [])
+        fluid = Fluid(f"{name}-fluid", FluidArgs(
+            fluid=config.fluid, pools=dict(pools),
+            juicefs_secrets=juicefs.secret_data if juicefs else {},
+        ), pulumi.ResourceOptions.merge(after, fluid_after))
     return Storage(juicefs, fluid)
 
 
 __all__ = [
     "FileSystem",
     "Fluid",
+    "FluidArgs",
     "FluidConfig",
     "FluidDataset",
     "JuiceFs",
+    "JuiceFsArgs",
     "JuiceFsConfig",
     "Storage",
     "StorageConfig",

@@ -119,8 +119,9 @@ def create_redis(
         opts=_guarded(parent),
     )
     # rediss:// (TLS); database 1 keeps db 0 free for anything else sharing the group
-    metaurl = pulumi.Output.secret(pulumi.Output.concat(
-        "rediss://:", token.apply(_escape), "@", group.primary_endpoint_address, f":{REDIS_PORT}/1"))
+    url: pulumi.Output[str] = pulumi.Output.concat(
+        "rediss://:", token.apply(_escape), "@", group.primary_endpoint_address, f":{REDIS_PORT}/1")
+    metaurl: pulumi.Output[str] = pulumi.Output.secret(url)
     return metaurl, [params, subnets, group]
 
 
@@ -157,7 +158,8 @@ def create_postgres(
         tags=tags, region=region,
         opts=_guarded(parent),
     )
-    metaurl = pulumi.Output.secret(pulumi.Output.concat(
+    url: pulumi.Output[str] = pulumi.Output.concat(
         "postgres://", quote(engine.username, safe=""), ":", password.apply(_escape), "@", instance.address,
-        f":{POSTGRES_PORT}/{engine.database}?sslmode=require"))
+        f":{POSTGRES_PORT}/{engine.database}?sslmode=require")
+    metaurl: pulumi.Output[str] = pulumi.Output.secret(url)
     return metaurl, [subnets, instance]

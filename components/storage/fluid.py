@@ -5,151 +5,51 @@ runtime (JuiceFSRuntime or AlluxioRuntime) runs cache workers with a tiered cach
 SSD). Fluid places the workers by the Dataset's ``nodeAffinity`` and ``tolerations`` (runtimes
 have a worker nodeSelector but no tolerations), so both come from the reading GPU pool. Fluid
 then creates a PVC with the dataset's name, which pods mount (see ``gpu_platform.storage.mounts``).
+
+``Fluid(name, FluidArgs, opts)`` refuses, before registering anything, datasets on unknown GPU
+pools and ``juicefs://`` sources naming a file system it has no Secret data for
+(``juicefsSecrets``, the JuiceFs component's ``secret_data``). Every child waits for
+``opts.depends_on`` (the JuiceFS StorageClasses, dataset namespaces made elsewhere).
+``fluid.createNamespace: false`` installs the chart into an existing namespace. Outputs:
+``namespace_name``/``release_name`` of the chart and ``dataset_names`` (dataset -> the Dataset's
+name, which is also the name of the PVC Fluid creates for it).
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator, Mapping, Sequence
-from typing import Annotated, Any, Literal
+from typing import Any
 
 import pulumi
 import pulumi_kubernetes as k8s
 from pydantic import Field
 
-from gpu_platform.config import ConfigIssue, ConfigModel
-from gpu_platform.config.errors import issue
-from gpu_platform.core.names import MANAGED_BY_LABELS, POOL_LABEL, DnsLabel, PositiveInt, child_name
+from gpu_platform.config import ComponentArgs, ConfigIssue, component_args
+from gpu_platform.config.args import InputStr
+from gpu_platform.core.component import child_options, depends_on_of
+from gpu_platform.core.names import MANAGED_BY_LABELS, POOL_LABEL, DnsLabel, child_name
 from gpu_platform.core.pools import GpuPool, pool_scheduling
-from gpu_platform.k8s.addon import PodSecurityLevel, namespace, operator_install
+from gpu_platform.k8s.addon import namespace, operator_install
 from gpu_platform.k8s.objects import custom_resource
 from gpu_platform.k8s.values import deep_merge
+from gpu_platform.storage.fluid_config import (
+    QUANTITY,
+    RUNTIME_KINDS,
+    SOURCE,
+    CacheLevel,
+    FluidConfig,
+    FluidDataset,
+    Preload,
+    S3Credentials,
+    file_system_issues,
+    namespace_issues,
+    pool_issues,
+    source_parts,
+)
 from gpu_platform.versions import FLUID
 
 FLUID_TYPE = "gpu-platform:storage:Fluid"
 API_VERSION = "data.fluid.io/v1alpha1"
-RUNTIME_KINDS = {"juicefs": "JuiceFSRuntime", "alluxio": "AlluxioRuntime"}
-SOURCE = re.compile(r"^(s3|juicefs|pvc)://([a-z0-9][-a-z0-9.]*)(/[^\s]*)?$")
-QUANTITY = r"^[1-9][0-9]*(Mi|Gi|Ti)$"
-Quota = Annotated[str, Field(pattern=QUANTITY)]
-# Fluid's CRDs take watermarks as strings; typed here as fractions so that 0 < low < high <= 1
-Fraction = Annotated[float, Field(gt=0, le=1)]
-
-
-class CacheLevel(ConfigModel):
-    medium: Literal["MEM", "SSD", "HDD"]
-    path: str = Field(pattern=r"^/")
-    quota: Quota
-    high: Fraction = 0.95
-    low: Fraction = 0.7
-
-    def issues(self) -> Iterator[ConfigIssue]:
-        if self.low >= self.high:
-            yield issue("low", f"must be < high ({self.high})", self.low)
-
-
-class Preload(ConfigModel):
-    """A DataLoad that warms the cache once, before the first job reads it."""
-
-    enabled: bool = True
-    paths: list[str] = Field(default_factory=lambda: ["/"], min_length=1)
-    replicas: PositiveInt = 1
-
-
-class S3Credentials(ConfigModel):
-    """An existing Secret in the dataset's namespace (none: the node or pod IAM role is used)."""
-
-    secret_name: DnsLabel
-    access_key_key: str = "access-key"
-    secret_key_key: str = "secret-key"
-
-
-class FluidDataset(ConfigModel):
-    namespace: DnsLabel
-    source: str
-    runtime: Literal["juicefs", "alluxio"] = "alluxio"
-    pool: DnsLabel  # the GPU pool whose pods read the data: cache workers run there
-    workers: PositiveInt = 1
-    cache: list[CacheLevel] = Field(min_length=1)
-    region: str | None = None  # s3:// only
-    credentials: S3Credentials | None = None  # s3:// only
-    preload: Preload | None = None
-
-    def issues(self) -> Iterator[ConfigIssue]:
-        match = SOURCE.match(self.source)
-        if match is None:
-            yield issue("source", "must be s3://<bucket>[/path], juicefs://<file system>[/path] or "
-                        "pvc://<claim>[/path]", self.source)
-            return
-        scheme = match.group(1)
-        if self.runtime == "juicefs" and scheme != "juicefs":
-            yield issue("runtime", f"juicefs reads only juicefs:// sources; use alluxio for {scheme}://",
-                        self.runtime)
-        if self.runtime == "alluxio" and scheme == "juicefs":
-            yield issue("runtime", "juicefs:// sources need runtime juicefs", self.runtime)
-        if scheme != "s3" and (self.region is not None or self.credentials is not None):
-            yield issue("region" if self.region is not None else "credentials",
-                        "applies to s3:// sources only")
-        if self.runtime == "juicefs" and len(self.cache) > 1:
-            # JuiceFSRuntime reads only the first level (several disks: "path: /a:/b")
-            yield issue("cache", "runtime juicefs takes exactly one cache level", len(self.cache))
-        media = [level.medium for level in self.cache]
-        if len(set(media)) != len(media):
-            yield issue("cache", "each medium at most once", media)
-
-
-class FluidConfig(ConfigModel):
-    enabled: bool = True
-    namespace: DnsLabel = "fluid-system"
-    # Fluid's CSI plugin and FUSE pods are privileged
-    pod_security: PodSecurityLevel = "privileged"
-    # namespaces this component creates (Pod Security privileged) for datasets: Fluid runs the
-    # runtime's FUSE and cache worker pods, privileged, in the Dataset's own namespace
-    dataset_namespaces: list[DnsLabel] = Field(default_factory=list)
-    datasets: dict[DnsLabel, FluidDataset] = Field(default_factory=dict)
-    values_overrides: dict[str, Any] = Field(default_factory=dict)
-
-    def issues(self) -> Iterator[ConfigIssue]:
-        if self.namespace in self.dataset_namespaces:
-            yield issue("datasetNamespaces", f"must not contain Fluid's own namespace '{self.namespace}'")
-        if len(set(self.dataset_namespaces)) != len(self.dataset_namespaces):
-            yield issue("datasetNamespaces", "each namespace at most once", self.dataset_namespaces)
-
-
-def source_parts(source: str) -> tuple[str, str, str]:
-    """``(scheme, name, path)`` of a validated source (path is "" or starts with "/")."""
-    match = SOURCE.match(source)
-    if match is None:
-        raise ValueError(f"invalid dataset source {source!r}")
-    return match.group(1), match.group(2), match.group(3) or ""
-
-
-def pool_issues(config: FluidConfig, pools: Mapping[str, GpuPool]) -> list[ConfigIssue]:
-    """Datasets naming a GPU pool that does not exist (paths relative to the storage config)."""
-    known = ", ".join(pools) or "none"
-    return [
-        issue(f"fluid.datasets.{name}.pool", f"unknown GPU pool; known pools: {known}", ds.pool)
-        for name, ds in config.datasets.items()
-        if ds.pool not in pools
-    ]
-
-
-def namespace_issues(config: FluidConfig, levels: Mapping[str, str]) -> list[ConfigIssue]:
-    """Datasets in namespaces (created elsewhere) whose Pod Security level rejects Fluid's pods.
-
-    ``levels``: namespace -> enforced level, for namespaces other areas create (team namespaces).
-    """
-    return [
-        issue(f"fluid.datasets.{name}.namespace",
-              f"Fluid runs privileged FUSE and cache pods in the dataset's namespace, and '{ds.namespace}' "
-              f"enforces Pod Security '{levels[ds.namespace]}'; use a namespace from "
-              "fluid.datasetNamespaces", ds.namespace)
-        for name, ds in config.datasets.items()
-        if ds.namespace not in config.dataset_namespaces and levels.get(ds.namespace, "privileged")
-        != "privileged"
-    ]
-
-
 def fluid_values(config: FluidConfig) -> dict[str, Any]:
     """Helm values for the fluid chart: only the runtime controllers the datasets use."""
     used = {ds.runtime for ds in config.datasets.values()}
@@ -237,26 +137,48 @@ def dataload_object(name: str, ds: FluidDataset, preload: Preload) -> dict[str, 
     }
 
 
+class FluidArgs(ComponentArgs):
+    """The Fluid config, the GPU pools datasets name and, for ``juicefs://`` datasets, the
+    JuiceFS file systems' Secret data (secret Outputs; JuiceFs.secret_data). ``fluid.enabled`` is
+    read by ``build_storage`` only."""
+
+    fluid: FluidConfig = Field(default_factory=FluidConfig)
+    pools: dict[DnsLabel, GpuPool] = Field(default_factory=dict)
+    juicefs_secrets: dict[DnsLabel, dict[str, InputStr]] = Field(default_factory=dict)
+
+    def issues(self) -> Iterator[ConfigIssue]:
+        yield from pool_issues(self.fluid, self.pools)
+        yield from file_system_issues(self.fluid, list(self.juicefs_secrets))
+
+
 class Fluid(pulumi.ComponentResource):
     """The Fluid chart and, per dataset, a Dataset, its runtime and an optional DataLoad."""
 
-    def __init__(self, name: str, config: FluidConfig, pools: Mapping[str, GpuPool],
-                 opts: pulumi.ResourceOptions | None = None, *,
-                 juicefs_secrets: Mapping[str, Mapping[str, pulumi.Output[str]]] | None = None,
-                 depends_on: Sequence[pulumi.Resource] = ()):
+    namespace_name: pulumi.Output[str]
+    release_name: pulumi.Output[str]
+    dataset_names: dict[str, pulumi.Output[str]]
+
+    def __init__(self, name: str, args: FluidArgs | Mapping[str, Any],
+                 opts: pulumi.ResourceOptions | None = None):
+        args = component_args(FluidArgs, args, component="Fluid", name=name)
         super().__init__(FLUID_TYPE, name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
-        self.release = operator_install(
+        config, pools = args.fluid, args.pools
+        child = child_options(self, opts)
+        install = operator_install(
             name, FLUID, parent=self, release_name="fluid", namespace_name=config.namespace,
             pod_security=config.pod_security, values=fluid_values(config),
-        ).release
+            depends_on=depends_on_of(opts),
+            create_namespace=config.create_namespace,
+        )
+        self.release = install.release
         owned = {
             ns_name: namespace(child_name(name, f"{ns_name}-ns"), ns_name, "privileged", child)
             for ns_name in config.dataset_namespaces
         }
-        secrets = juicefs_secrets or {}
+        secrets = args.juicefs_secrets
+        self.datasets: dict[str, k8s.apiextensions.CustomResource] = {}
         for ds_name, ds in config.datasets.items():
-            deps: list[pulumi.Resource] = [self.release, *depends_on]
+            deps: list[pulumi.Resource] = [self.release]
             deps += [owned[ds.namespace]] if ds.namespace in owned else []
             keys: list[str] = []
             scheme, target, _ = source_parts(ds.source)
@@ -269,16 +191,51 @@ class Fluid(pulumi.ComponentResource):
                     metadata={"name": juicefs_secret_name(ds_name), "namespace": ds.namespace,
                               "labels": dict(MANAGED_BY_LABELS)},
                     type="Opaque", string_data=dict(data),
-                    opts=pulumi.ResourceOptions(parent=self, depends_on=deps[1:])))
-            after = pulumi.ResourceOptions(parent=self, depends_on=deps)
+                    opts=child_options(self, opts, depends_on=deps[1:])))
             dataset = custom_resource(child_name(name, f"{ds_name}-dataset"),
-                              dataset_object(ds_name, ds, pools[ds.pool], keys), after)
+                                      dataset_object(ds_name, ds, pools[ds.pool], keys),
+                                      child_options(self, opts, depends_on=deps))
+            self.datasets[ds_name] = dataset
             runtime = custom_resource(child_name(name, f"{ds_name}-runtime"), runtime_object(ds_name, ds),
-                              pulumi.ResourceOptions(parent=self, depends_on=[dataset]))
+                                      child_options(self, opts, depends_on=[dataset]))
             if ds.preload is not None and ds.preload.enabled:
                 custom_resource(
                     child_name(name, f"{ds_name}-warmup"),
                     dataload_object(ds_name, ds, ds.preload),
-                    pulumi.ResourceOptions(parent=self, depends_on=[runtime]),
+                    child_options(self, opts, depends_on=[runtime]),
                 )
-        self.register_outputs({})
+        self.namespace_name = install.namespace_name
+        self.release_name = install.release_name
+        self.dataset_names = {key: _known_after(ds, key) for key, ds in self.datasets.items()}
+        self.register_outputs({"namespace": self.namespace_name, "releaseName": self.release_name,
+                               "datasetNames": self.dataset_names})
+
+
+def _known_after(resource: pulumi.Resource, value: str) -> pulumi.Output[str]:
+    """``value`` (known now) as an Output that resolves once ``resource`` is registered, so that
+    whatever uses it waits for the resource."""
+    return resource.urn.apply(lambda _: value)
+
+
+__all__ = [
+    "API_VERSION",
+    "QUANTITY",
+    "RUNTIME_KINDS",
+    "SOURCE",
+    "CacheLevel",
+    "Fluid",
+    "FluidArgs",
+    "FluidConfig",
+    "FluidDataset",
+    "Preload",
+    "S3Credentials",
+    "dataload_object",
+    "dataset_object",
+    "file_system_issues",
+    "fluid_values",
+    "juicefs_secret_name",
+    "namespace_issues",
+    "pool_issues",
+    "runtime_object",
+    "source_parts",
+]

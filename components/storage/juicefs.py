@@ -4,119 +4,54 @@ A file system is data chunks in an object store plus an inode tree in a metadata
 the component creates both (S3 + ElastiCache Redis or RDS PostgreSQL); on ``external`` the URLs
 come from secret stack config. Either way, JuiceFS reads them from one Kubernetes Secret per file
 system, whose values stay ``pulumi.Output.secret`` end to end.
+
+``JuiceFs(name, JuiceFsArgs, opts)``: the VPC's subnets and security groups (metadata engines)
+and the EKS cluster's OIDC provider (mount pods' workload identity) may be Outputs. Refused
+before anything is registered: AWS metadata engines without subnets or security groups, AWS file
+systems without keys and without the OIDC provider, volumes on unknown file systems. Every child
+waits for ``opts.depends_on`` (the namespaces of the PVCs). ``juicefs.createNamespace: false``
+installs into an existing namespace. Outputs: ``namespace_name``/``release_name`` of the CSI
+driver, ``storage_class_names`` (file system -> StorageClass) and ``claim_names`` (volume -> PVC).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
-from typing import Annotated, Any, Literal
+from collections.abc import Iterator, Mapping
+from typing import Any
 
 import pulumi
 import pulumi_kubernetes as k8s
 from pydantic import Field, SecretStr
 
 from gpu_platform.aws.workload_identity import ROLE_ARN_ANNOTATION, workload_role
-from gpu_platform.config import ConfigError, ConfigIssue, ConfigModel
-from gpu_platform.config.errors import PATTERN_HINTS, issue
-from gpu_platform.core.names import MANAGED_BY_LABELS, DnsLabel, PositiveInt, child_name
-from gpu_platform.core.pools import all_pool_tolerations
-from gpu_platform.k8s.addon import PodSecurityLevel, helm_release, namespace
+from gpu_platform.config import ComponentArgs, ConfigIssue, component_args
+from gpu_platform.config.args import InputStr, InputStrList
+from gpu_platform.config.errors import issue
+from gpu_platform.core.component import child_options
+from gpu_platform.core.names import MANAGED_BY_LABELS, DnsLabel, child_name
+from gpu_platform.core.pools import GpuPool, all_pool_tolerations
+from gpu_platform.k8s.addon import helm_release, namespace
 from gpu_platform.k8s.values import deep_merge
-from gpu_platform.storage.backends import MetadataEngine, create_bucket, create_postgres, create_redis
+from gpu_platform.storage.backends import RedisEngine, create_bucket, create_postgres, create_redis
+from gpu_platform.storage.juicefs_config import (
+    SIZE_PATTERN,
+    AwsStore,
+    ExternalStore,
+    FileSystem,
+    JuiceFsConfig,
+    MountCache,
+    Size,
+    Volume,
+    identity_issues,
+    juicefs_issues,
+    network_issues,
+    uses_workload_identity,
+)
 from gpu_platform.versions import JUICEFS_CSI_DRIVER
 
 JUICEFS_TYPE = "gpu-platform:storage:JuiceFs"
 PROVISIONER = "csi.juicefs.com"
 PATH_PATTERN = "${.PVC.namespace}-${.PVC.name}"
-# a Kubernetes quantity for a PVC size (whole binary units keep sizes comparable)
-SIZE_PATTERN = r"^[1-9][0-9]*(Mi|Gi|Ti|Pi)$"
-PATTERN_HINTS[SIZE_PATTERN] = "must be a size such as 500Gi or 10Ti (a whole number and Mi, Gi, Ti or Pi)"
-Size = Annotated[str, Field(pattern=SIZE_PATTERN)]
-
-
-class MountCache(ConfigModel):
-    """``juicefs mount`` options every pod of a StorageClass gets (sizes in MiB, as JuiceFS takes)."""
-
-    dir: str = Field(default="/var/jfsCache", pattern=r"^/")
-    size_mib: PositiveInt = 102400
-    buffer_size_mib: PositiveInt = 300
-    # off: with writeback a write is acknowledged once on the node's disk, and is lost if the
-    # node dies before the upload; checkpoints must not be lost that way
-    writeback: bool = False
-
-
-class AwsStore(ConfigModel):
-    region: str | None = None  # None: the stack's aws:region (pulumi-aws v7 per-resource region)
-    bucket_name: str | None = None  # None: Pulumi names it (names are global)
-    metadata: MetadataEngine
-    # from the VPC's owner; a Pulumi Input passed to build_storage wins over these
-    subnet_ids: list[str] = Field(default_factory=list)
-    security_group_ids: list[str] = Field(default_factory=list)
-
-
-class ExternalStore(ConfigModel):
-    metaurl: SecretStr
-    storage: str = "s3"  # JuiceFS object storage type (s3, minio, ceph, ...)
-    bucket: SecretStr  # the bucket URL
-
-
-class FileSystem(ConfigModel):
-    backend: Literal["aws", "external"]
-    aws: AwsStore | None = None
-    external: ExternalStore | None = None
-    # None for both on AWS: the mount pods use an IAM role through workload identity (IRSA);
-    # the node's own role is out of reach (IMDSv2 hop limit 1 keeps pods off it)
-    access_key: SecretStr | None = None
-    secret_key: SecretStr | None = None
-    cache: MountCache = Field(default_factory=MountCache)
-    # Retain: deleting a PVC never deletes its directory; Delete only where data is disposable
-    reclaim_policy: Literal["Retain", "Delete"] = "Retain"
-
-    def issues(self) -> Iterator[ConfigIssue]:
-        chosen = self.aws if self.backend == "aws" else self.external
-        other = "external" if self.backend == "aws" else "aws"
-        if chosen is None:
-            yield issue(self.backend, f"is required when backend is '{self.backend}'")
-        if getattr(self, other) is not None:
-            yield issue(other, f"must be absent when backend is '{self.backend}'")
-        if (self.access_key is None) != (self.secret_key is None):
-            yield issue("secretKey" if self.secret_key is None else "accessKey",
-                        "accessKey and secretKey must be given together (or neither, for IAM roles)")
-
-
-class Volume(ConfigModel):
-    """A named ReadWriteMany PVC on one file system (``datasets``, ``checkpoints``, ``models``)."""
-
-    file_system: DnsLabel
-    namespace: DnsLabel
-    size: Size
-    # how pods mount it by default (volume_for); the PVC itself is always ReadWriteMany, since a
-    # new JuiceFS volume is an empty directory someone must write first
-    read_only: bool = False
-
-
-class JuiceFsConfig(ConfigModel):
-    enabled: bool = True
-    # kube-system as the JuiceFS docs install it; another name gets its own privileged namespace
-    namespace: DnsLabel = "kube-system"
-    # the CSI node plugin and mount pods are privileged (FUSE, host mounts)
-    pod_security: PodSecurityLevel = "privileged"
-    controller_replicas: PositiveInt = 2
-    dashboard: bool = True
-    file_systems: dict[DnsLabel, FileSystem] = Field(default_factory=dict)
-    volumes: dict[DnsLabel, Volume] = Field(default_factory=dict)
-    # PVCs get protect + retain_on_delete; false only where data is disposable (dev)
-    protect: bool = True
-    values_overrides: dict[str, Any] = Field(default_factory=dict)
-
-    def issues(self) -> Iterator[ConfigIssue]:
-        for name, volume in self.volumes.items():
-            if volume.file_system not in self.file_systems:
-                known = ", ".join(self.file_systems) or "none"
-                yield issue(f"volumes.{name}.fileSystem",
-                            f"unknown file system; known file systems: {known}", volume.file_system)
-
-
 MOUNT_SERVICE_ACCOUNT_PARAMETER = "juicefs/mount-service-account"
 
 
@@ -151,11 +86,6 @@ def csi_values(config: JuiceFsConfig, pools: Mapping[str, Any]) -> dict[str, Any
     return deep_merge(values, config.values_overrides)
 
 
-def uses_workload_identity(spec: FileSystem) -> bool:
-    """An AWS file system without access keys: its mount pods assume an IAM role (IRSA)."""
-    return spec.backend == "aws" and spec.access_key is None
-
-
 def mount_service_account(fs: str) -> str:
     return f"juicefs-{fs}-mount"
 
@@ -168,20 +98,6 @@ def bucket_statements(bucket_arn: str) -> list[dict[str, Any]]:
         {"Effect": "Allow", "Action": ["s3:GetObject", "s3:PutObject", "s3:DeleteObject",
                                        "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"],
          "Resource": [f"{bucket_arn}/*"]},
-    ]
-
-
-def identity_issues(config: JuiceFsConfig, *, have_oidc: bool) -> list[ConfigIssue]:
-    """AWS file systems without keys need the EKS cluster's OIDC provider (paths under juicefs)."""
-    if have_oidc:
-        return []
-    return [
-        issue(f"juicefs.fileSystems.{fs}",
-              "on AWS without accessKey/secretKey the mount pods authenticate through workload "
-              "identity (IRSA), which needs the EKS cluster this library creates (cluster.kind: "
-              "eks); otherwise set accessKey and secretKey")
-        for fs, spec in config.file_systems.items()
-        if uses_workload_identity(spec)
     ]
 
 
@@ -226,27 +142,48 @@ def _secret(value: SecretStr) -> pulumi.Output[str]:
     return pulumi.Output.secret(value.get_secret_value())
 
 
+class JuiceFsArgs(ComponentArgs):
+    """The JuiceFS config and what it is wired to: GPU pools (the node plugin tolerates their
+    taints), the VPC (metadata engines; these win over ``aws.subnetIds``/``securityGroupIds``)
+    and the EKS cluster's OIDC provider. ``juicefs.enabled`` is read by ``build_storage`` only."""
+
+    juicefs: JuiceFsConfig = Field(default_factory=JuiceFsConfig)
+    pools: dict[DnsLabel, GpuPool] = Field(default_factory=dict)
+    subnet_ids: InputStrList | None = None
+    security_group_ids: InputStrList | None = None
+    oidc_provider_arn: InputStr | None = None
+    oidc_provider_url: InputStr | None = None
+
+    def issues(self) -> Iterator[ConfigIssue]:
+        yield from juicefs_issues(self.juicefs, have_subnets=self.subnet_ids is not None,
+                                  have_groups=self.security_group_ids is not None,
+                                  have_oidc=self.oidc_provider_arn is not None)
+        if (self.oidc_provider_arn is None) != (self.oidc_provider_url is None):
+            missing = "oidcProviderUrl" if self.oidc_provider_url is None else "oidcProviderArn"
+            yield issue(missing, "oidcProviderArn and oidcProviderUrl must be given together (the EKS "
+                        "cluster's IAM OIDC provider and its issuer URL)")
+
+
 class JuiceFs(pulumi.ComponentResource):
     """The CSI driver and every file system's stores, Secret, StorageClass and PVCs."""
 
-    def __init__(self, name: str, config: JuiceFsConfig, pools: Mapping[str, Any],
-                 opts: pulumi.ResourceOptions | None = None, *,
-                 subnet_ids: pulumi.Input[Sequence[str]] | None = None,
-                 security_group_ids: pulumi.Input[Sequence[str]] | None = None,
-                 oidc_provider_arn: pulumi.Input[str] | None = None,
-                 oidc_provider_url: pulumi.Input[str] | None = None,
-                 depends_on: Sequence[pulumi.Resource] = ()):
-        problems = identity_issues(config, have_oidc=oidc_provider_arn is not None)
-        if problems:
-            raise ConfigError([i.prefixed("storage") for i in problems])
+    namespace_name: pulumi.Output[str]
+    release_name: pulumi.Output[str]
+    storage_class_names: dict[str, pulumi.Output[str]]
+    claim_names: dict[str, pulumi.Output[str]]
+
+    def __init__(self, name: str, args: JuiceFsArgs | Mapping[str, Any],
+                 opts: pulumi.ResourceOptions | None = None):
+        args = component_args(JuiceFsArgs, args, component="JuiceFs", name=name)
         super().__init__(JUICEFS_TYPE, name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
+        config = args.juicefs
+        child = child_options(self, opts)
         ns_deps: list[pulumi.Resource] = []
-        if config.namespace != "kube-system":
+        if config.namespace != "kube-system" and config.create_namespace:
             ns_deps.append(namespace(child_name(name, "ns"), config.namespace, config.pod_security, child))
         self.release = helm_release(
             child_name(name, "csi"), JUICEFS_CSI_DRIVER, release_name="juicefs-csi-driver",
-            namespace=config.namespace, values=csi_values(config, pools), opts=child,
+            namespace=config.namespace, values=csi_values(config, args.pools), opts=child,
             depends_on=ns_deps,
         )
         # per AWS file system: its bucket (the compute layer grants node/pod roles access to it)
@@ -255,7 +192,7 @@ class JuiceFs(pulumi.ComponentResource):
         self.secret_data: dict[str, dict[str, pulumi.Output[str]]] = {}
         self.storage_classes: dict[str, k8s.storage.v1.StorageClass] = {}
         for fs, spec in config.file_systems.items():
-            data = self._stores(f"{name}-{fs}", fs, spec, subnet_ids, security_group_ids)
+            data = self._stores(f"{name}-{fs}", fs, spec, args.subnet_ids, args.security_group_ids)
             self.secret_data[fs] = data
             secret = k8s.core.v1.Secret(
                 child_name(name, f"{fs}-secret"),
@@ -263,14 +200,16 @@ class JuiceFs(pulumi.ComponentResource):
                           "labels": dict(MANAGED_BY_LABELS)},
                 type="Opaque",
                 string_data=data,
-                opts=pulumi.ResourceOptions(parent=self, depends_on=ns_deps),
+                opts=child_options(self, opts, depends_on=ns_deps),
             )
             class_deps: list[pulumi.Resource] = [self.release, secret]
             if uses_workload_identity(spec):
                 class_deps.append(self._mount_identity(
-                    name, fs, config.namespace, oidc_provider_arn, oidc_provider_url, ns_deps))
+                    name, fs, config.namespace, args.oidc_provider_arn, args.oidc_provider_url,
+                    child_options(self, opts, depends_on=ns_deps)))
             rendered = storage_class(fs, spec, config.namespace)
-            self.storage_classes[fs] = self._storage_class(name, fs, rendered, class_deps)
+            self.storage_classes[fs] = self._storage_class(
+                name, fs, rendered, child_options(self, opts, depends_on=class_deps))
         guard = pulumi.ResourceOptions(protect=True, retain_on_delete=True) if config.protect else None
         self.volumes: dict[str, k8s.core.v1.PersistentVolumeClaim] = {}
         for vol_name, volume in config.volumes.items():
@@ -280,15 +219,19 @@ class JuiceFs(pulumi.ComponentResource):
                 metadata=rendered["metadata"],
                 spec=rendered["spec"],
                 opts=pulumi.ResourceOptions.merge(
-                    pulumi.ResourceOptions(
-                        parent=self,
-                        depends_on=[self.storage_classes[volume.file_system], *depends_on]),
+                    child_options(self, opts, depends_on=[self.storage_classes[volume.file_system]]),
                     guard),
             )
-        self.register_outputs({})
+        self.namespace_name = self.release.namespace  # type: ignore[assignment]
+        self.release_name = self.release.name  # type: ignore[assignment]
+        self.storage_class_names = {fs: sc.metadata.apply(_name) for fs, sc in self.storage_classes.items()}
+        self.claim_names = {vol: claim.metadata.apply(_name) for vol, claim in self.volumes.items()}
+        self.register_outputs({"namespace": self.namespace_name, "releaseName": self.release_name,
+                               "storageClassNames": self.storage_class_names,
+                               "claimNames": self.claim_names})
 
     def _mount_identity(self, name: str, fs: str, ns: str, oidc_provider_arn: Any,
-                        oidc_provider_url: Any, ns_deps: list[pulumi.Resource]) -> pulumi.Resource:
+                        oidc_provider_url: Any, opts: pulumi.ResourceOptions) -> pulumi.Resource:
         """The IRSA role and service account this file system's mount pods run as."""
         sa = mount_service_account(fs)
         role = workload_role(
@@ -299,17 +242,17 @@ class JuiceFs(pulumi.ComponentResource):
             service_account=sa,
             statements=self.buckets[fs].arn.apply(bucket_statements),
             description=f"JuiceFS {fs} mount pods ({ns}/{sa}): read and write its chunk bucket",
-            opts=pulumi.ResourceOptions(parent=self),
+            opts=opts,
         )
         return k8s.core.v1.ServiceAccount(
             child_name(name, f"{fs}-mount-sa"),
             metadata={"name": sa, "namespace": ns, "labels": dict(MANAGED_BY_LABELS),
                       "annotations": {ROLE_ARN_ANNOTATION: role.arn}},
-            opts=pulumi.ResourceOptions(parent=self, depends_on=ns_deps),
+            opts=opts,
         )
 
     def _storage_class(self, name: str, fs: str, rendered: dict[str, Any],
-                       deps: list[pulumi.Resource]) -> k8s.storage.v1.StorageClass:
+                       opts: pulumi.ResourceOptions) -> k8s.storage.v1.StorageClass:
         return k8s.storage.v1.StorageClass(
             child_name(name, f"{fs}-sc"),
             metadata=rendered["metadata"],
@@ -319,12 +262,11 @@ class JuiceFs(pulumi.ComponentResource):
             allow_volume_expansion=rendered["allowVolumeExpansion"],
             volume_binding_mode=rendered["volumeBindingMode"],
             mount_options=rendered["mountOptions"],
-            opts=pulumi.ResourceOptions(parent=self, depends_on=deps),
+            opts=opts,
         )
 
-    def _stores(self, prefix: str, fs: str, spec: FileSystem,
-                subnet_ids: pulumi.Input[Sequence[str]] | None,
-                security_group_ids: pulumi.Input[Sequence[str]] | None) -> dict[str, pulumi.Output[str]]:
+    def _stores(self, prefix: str, fs: str, spec: FileSystem, subnet_ids: Any,
+                security_group_ids: Any) -> dict[str, pulumi.Output[str]]:
         data: dict[str, Any] = {"name": fs}
         if spec.external is not None:
             data.update(metaurl=_secret(spec.external.metaurl), storage=spec.external.storage,
@@ -336,12 +278,44 @@ class JuiceFs(pulumi.ComponentResource):
             self.buckets[fs] = bucket
             subnets = subnet_ids if subnet_ids is not None else store.subnet_ids
             groups = security_group_ids if security_group_ids is not None else store.security_group_ids
-            create = create_redis if store.metadata.kind == "redis" else create_postgres
-            metaurl, _ = create(prefix, store.metadata, subnets, groups, tags, self,  # type: ignore[arg-type]
-                                store.region)
+            engine = store.metadata
+            if isinstance(engine, RedisEngine):
+                metaurl, _ = create_redis(prefix, engine, subnets, groups, tags, self, store.region)
+            else:
+                metaurl, _ = create_postgres(prefix, engine, subnets, groups, tags, self, store.region)
             data.update(metaurl=metaurl, storage="s3",
                         bucket=pulumi.Output.concat("https://", bucket.bucket_regional_domain_name))
         if spec.access_key is not None and spec.secret_key is not None:
             data["access-key"] = _secret(spec.access_key)
             data["secret-key"] = _secret(spec.secret_key)
         return {key: pulumi.Output.secret(value) for key, value in data.items()}
+
+
+def _name(metadata: Any) -> str:
+    """``metadata.name`` of a resource's metadata output (a dict or an ObjectMeta)."""
+    return str(metadata["name"] if isinstance(metadata, Mapping) else metadata.name)
+
+
+__all__ = [
+    "SIZE_PATTERN",
+    "AwsStore",
+    "ExternalStore",
+    "FileSystem",
+    "JuiceFs",
+    "JuiceFsArgs",
+    "JuiceFsConfig",
+    "MountCache",
+    "Size",
+    "Volume",
+    "bucket_statements",
+    "csi_values",
+    "identity_issues",
+    "juicefs_issues",
+    "mount_options",
+    "network_issues",
+    "pvc",
+    "secret_name",
+    "storage_class",
+    "storage_class_name",
+    "uses_workload_identity",
+]
