@@ -18,7 +18,7 @@ from jsonschema.validators import validator_for
 
 from gpu_platform.config.base import ConfigModel
 from gpu_platform.config.errors import ConfigError, ConfigIssue, validate_model
-from gpu_platform.gpu.sharing import (
+from gpu_platform.core.sharing import (
     DEFAULT_DEVICE_PLUGIN_CONFIG,
     DEVICE_PLUGIN_CONFIG_LABEL,
     MIG_CONFIG_LABEL,

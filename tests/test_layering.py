@@ -44,13 +44,8 @@ ENGINE = "gpu_platform.plan"
 HARNESS = "gpu_platform.testing"
 ENGINE_MAY_IMPORT = ("gpu_platform.plan", "gpu_platform.config")
 
-# Violations present when this test was written, owned by other work (issue 16, the core/gpu/k8s
-# helper): core.pools builds pool scheduling from gpu.sharing's time-slicing/MIG models, a core
-# module importing an area (the core <-> gpu cycle at package level). Remove entries as they are
-# fixed; any violation NOT listed here fails.
-KNOWN_VIOLATIONS: frozenset[tuple[str, str]] = frozenset({
-    ("gpu_platform.core.pools", "gpu_platform.gpu.sharing"),
-})
+# Violations known and accepted: none. Any import against the layers fails.
+KNOWN_VIOLATIONS: frozenset[tuple[str, str]] = frozenset()
 
 
 def module_name(path: Path) -> str:

@@ -18,7 +18,7 @@ from gpu_platform.catalog.gpus import GPU_MODELS
 from gpu_platform.config import ConfigIssue, ConfigModel
 from gpu_platform.config.errors import issue
 from gpu_platform.core.names import POOL_LABEL, ROLE_LABEL, NonNegativeInt, PositiveInt
-from gpu_platform.gpu.sharing import GpuSharing, sharing_node_labels
+from gpu_platform.core.sharing import GpuSharing, sharing_node_labels
 
 PoolRole = Literal["training", "inference", "interactive"]
 # Who installs the NVIDIA driver and container toolkit on the pool's nodes: the node image
@@ -62,7 +62,7 @@ class PoolPlacement(ConfigModel):
     """
 
     taints: list[Taint] = Field(default_factory=lambda: [Taint()])
-    # whole GPUs unless the pool asks for time-slicing or MIG (see gpu_platform.gpu.sharing)
+    # whole GPUs unless the pool asks for time-slicing or MIG (see gpu_platform.core.sharing)
     sharing: GpuSharing = Field(default_factory=GpuSharing)
     driver: DriverOwner = "operator"
 

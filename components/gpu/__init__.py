@@ -1,49 +1,14 @@
-"""GPU node software: the NVIDIA GPU Operator, GPU sharing (time-slicing, MIG), monitoring and
-alerts.
+"""GPU node software: the NVIDIA GPU Operator, monitoring (kube-prometheus-stack) and GPU alerts.
 
-Exports are resolved on first use: ``gpu_platform.core.pools`` imports ``gpu.sharing``, which
-runs this file first, and the components here import ``core.pools`` back.
+GPU sharing (time-slicing and MIG models and their device-plugin/mig-parted rendering) is a
+property of a pool, so it lives in ``gpu_platform.core.sharing``; it is re-exported here
+because the operator is what acts on it.
 """
 
-from __future__ import annotations
-
-import importlib
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from gpu_platform.gpu.alerts import GpuAlerts, GpuAlertsArgs, GpuAlertsConfig
-    from gpu_platform.gpu.monitoring import MonitoringConfig, PrometheusStack, PrometheusStackArgs
-    from gpu_platform.gpu.operator import (
-        GpuDirectRdma,
-        GpuOperator,
-        GpuOperatorArgs,
-        GpuOperatorConfig,
-    )
-    from gpu_platform.gpu.sharing import GpuSharing, MigLayout, TimeSlicing
-
-_EXPORTS = {
-    "GpuAlerts": "alerts",
-    "GpuAlertsArgs": "alerts",
-    "GpuAlertsConfig": "alerts",
-    "GpuDirectRdma": "operator",
-    "GpuOperator": "operator",
-    "GpuOperatorArgs": "operator",
-    "GpuOperatorConfig": "operator",
-    "GpuSharing": "sharing",
-    "MigLayout": "sharing",
-    "MonitoringConfig": "monitoring",
-    "PrometheusStack": "monitoring",
-    "PrometheusStackArgs": "monitoring",
-    "TimeSlicing": "sharing",
-}
-
-
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'gpu_platform.gpu' has no attribute {name!r}")
-    return getattr(importlib.import_module(f"gpu_platform.gpu.{module}"), name)
-
+from gpu_platform.core.sharing import GpuSharing, MigLayout, TimeSlicing
+from gpu_platform.gpu.alerts import GpuAlerts, GpuAlertsArgs, GpuAlertsConfig
+from gpu_platform.gpu.monitoring import MonitoringConfig, PrometheusStack, PrometheusStackArgs
+from gpu_platform.gpu.operator import GpuDirectRdma, GpuOperator, GpuOperatorArgs, GpuOperatorConfig
 
 __all__ = [
     "GpuAlerts",

@@ -25,7 +25,7 @@ from gpu_platform.config.errors import issue
 from gpu_platform.core.component import child_options
 from gpu_platform.core.names import MANAGED_BY_LABELS, DnsLabel, child_name
 from gpu_platform.core.pools import GPU_TAINT_KEY, PoolPlacement, all_pool_tolerations
-from gpu_platform.gpu.sharing import (
+from gpu_platform.core.sharing import (
     DEFAULT_DEVICE_PLUGIN_CONFIG,
     MIG_DISABLED_CONFIG,
     MigLayout,
