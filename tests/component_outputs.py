@@ -1,7 +1,8 @@
-"""What components pass to ``register_outputs``, captured under the mock runtime.
+"""Helpers for the component contract's output tests.
 
-The plan (``gpu_platform.plan``) records only the root stack's outputs; this monitor records
-every component's, so tests can assert that each typed output is registered.
+The plan records what each component passes to ``register_outputs`` (``Registration.outputs``,
+secrets masked, their paths in ``output_secret_paths``); these run a program for module-scoped
+fixtures and resolve a component's typed Output attributes.
 """
 
 from __future__ import annotations
@@ -10,40 +11,14 @@ from collections.abc import Callable
 from typing import Any
 
 import pulumi
-from google.protobuf import json_format
 
-from gpu_platform.plan.capture import CapturingMonitor, PlanMocks, scrub
 from gpu_platform.plan.model import Plan
 from gpu_platform.plan.runner import run_program
 
 
-class OutputsMonitor(CapturingMonitor):
-    def __init__(self) -> None:
-        super().__init__(PlanMocks())
-        self.component_outputs: dict[str, dict[str, Any]] = {}
-        self.component_secrets: dict[str, list[str]] = {}
-
-    def RegisterResourceOutputs(self, request):  # noqa: N802 - gRPC method name
-        secrets: list[str] = []
-        self.component_outputs[request.urn] = scrub(json_format.MessageToDict(request.outputs), "", secrets)
-        self.component_secrets[request.urn] = secrets
-        return super().RegisterResourceOutputs(request)
-
-
-def run_with_outputs(program: Callable[[], Any], *, config: Any = None) -> tuple[Plan, OutputsMonitor]:
-    """The plan of ``program`` and the monitor holding each component's registered outputs."""
-    monitor = OutputsMonitor()
-    plan = run_program(program, project="gpu-platform", stack="test", config=config, monitor=monitor)
-    return plan, monitor
-
-
-def outputs_of(monitor: OutputsMonitor, plan: Plan, type_: str, name: str) -> dict[str, Any]:
-    """The outputs the component ``name`` of ``type_`` registered."""
-    return monitor.component_outputs[plan.one(type_, name).urn]
-
-
-def secret_outputs_of(monitor: OutputsMonitor, plan: Plan, type_: str, name: str) -> list[str]:
-    return monitor.component_secrets[plan.one(type_, name).urn]
+def run_program_plan(program: Callable[[], Any], *, config: Any = None) -> Plan:
+    """The plan of ``program`` in a fresh root stack (for module-scoped fixtures)."""
+    return run_program(program, project="gpu-platform", stack="test", config=config)
 
 
 def resolved_outputs(

@@ -3,7 +3,7 @@ nothing registered, typed outputs registered."""
 
 import pulumi
 import pytest
-from component_outputs import outputs_of, run_with_outputs, secret_outputs_of
+from component_outputs import run_program_plan
 
 from gpu_platform.aws import (
     AwsAddons,
@@ -101,12 +101,12 @@ def built():
             {**ADDONS, "efaPools": {"dev": {}}, "autoscalerOverrides": {"replicaCount": 2}}),
             pulumi.ResourceOptions(depends_on=[cluster]))
 
-    return run_with_outputs(program)
+    return run_program_plan(program)
 
 
 def test_eks_cluster_registers_its_typed_outputs_and_the_kubeconfig_as_a_secret(built):
-    plan, monitor = built
-    assert outputs_of(monitor, plan, TYPES["cluster"], "eks") == {
+    plan = built
+    assert plan.one(TYPES["cluster"], "eks").outputs == {
         "clusterName": "gpu-dev",
         "endpoint": "https://eks-cluster.gr7.us-east-1.eks.amazonaws.com",
         "oidcProviderArn": "arn:aws:openidconnectprovider:us-east-1:123456789012:eks-oidc",
@@ -114,12 +114,12 @@ def test_eks_cluster_registers_its_typed_outputs_and_the_kubeconfig_as_a_secret(
         "kubeconfig": "[secret]",
         "clusterSecurityGroupId": "sg-eks-cluster",
     }
-    assert secret_outputs_of(monitor, plan, TYPES["cluster"], "eks") == ["kubeconfig"]
+    assert plan.one(TYPES["cluster"], "eks").output_secret_paths == ["kubeconfig"]
 
 
 def test_node_pool_joins_through_the_clusters_outputs_and_registers_its_own(built):
-    plan, monitor = built
-    assert outputs_of(monitor, plan, TYPES["pool"], "dev") == {
+    plan = built
+    assert plan.one(TYPES["pool"], "dev").outputs == {
         "nodeGroupName": "[unknown]",  # AWS generates it from the prefix
         "instanceType": "g5.xlarge",
     }
@@ -131,8 +131,8 @@ def test_node_pool_joins_through_the_clusters_outputs_and_registers_its_own(buil
 
 
 def test_addons_register_their_outputs_and_order_after_opts_depends_on(built):
-    plan, monitor = built
-    assert outputs_of(monitor, plan, TYPES["addons"], "addons") == {
+    plan = built
+    assert plan.one(TYPES["addons"], "addons").outputs == {
         "namespace": "kube-system",
         "autoscalerRoleArn": "arn:aws:role:us-east-1:123456789012:addons-autoscaler-role",
     }

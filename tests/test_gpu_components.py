@@ -4,7 +4,7 @@ nothing registered, typed outputs registered, an existing namespace for operator
 import pulumi
 import pulumi_kubernetes as k8s
 import pytest
-from component_outputs import outputs_of, run_with_outputs
+from component_outputs import run_program_plan
 
 from gpu_platform.gpu import (
     GpuAlerts,
@@ -67,12 +67,12 @@ def built():
         GpuAlerts("alerts", {}, pulumi.ResourceOptions(depends_on=[before]))
         GpuAlerts("quiet", {"enabled": False})
 
-    return run_with_outputs(program)
+    return run_program_plan(program)
 
 
 def test_operator_registers_namespace_and_release_name(built):
-    plan, monitor = built
-    assert outputs_of(monitor, plan, "gpu-platform:gpu:GpuOperator", "gpu") == {
+    plan = built
+    assert plan.one("gpu-platform:gpu:GpuOperator", "gpu").outputs == {
         "namespace": "gpu-operator", "releaseName": "gpu-operator", "chartVersion": "v26.7.0",
     }
     before = plan.one(NAMESPACE, "before").urn
@@ -81,18 +81,18 @@ def test_operator_registers_namespace_and_release_name(built):
 
 
 def test_operator_installs_into_an_existing_namespace(built):
-    plan, monitor = built
+    plan = built
     assert [r.name for r in plan.find(NAMESPACE) if r.name.startswith("byo")] == []
     release = plan.one(RELEASE, "byo-chart")
     assert release.inputs["namespace"] == "platform-gpu"
     configs = [plan.one("kubernetes:core/v1:ConfigMap", f"byo-{n}-config") for n in ("device-plugin", "mig")]
     assert {c.inputs["metadata"]["namespace"] for c in configs} == {"platform-gpu"}
-    assert outputs_of(monitor, plan, "gpu-platform:gpu:GpuOperator", "byo")["namespace"] == "platform-gpu"
+    assert plan.one("gpu-platform:gpu:GpuOperator", "byo").outputs["namespace"] == "platform-gpu"
 
 
 def test_prometheus_stack_registers_namespace_release_and_service_url(built):
-    plan, monitor = built
-    assert outputs_of(monitor, plan, "gpu-platform:gpu:PrometheusStack", "mon") == {
+    plan = built
+    assert plan.one("gpu-platform:gpu:PrometheusStack", "mon").outputs == {
         "namespace": "monitoring",
         "releaseName": "kube-prometheus-stack",
         "prometheusUrl": "http://kube-prometheus-stack-prometheus.monitoring.svc:9090",
@@ -113,11 +113,11 @@ def test_prometheus_url_follows_the_charts_naming_helper():
 
 
 def test_alerts_register_the_rule_name_or_none(built):
-    plan, monitor = built
-    assert outputs_of(monitor, plan, "gpu-platform:gpu:GpuAlerts", "alerts") == {
+    plan = built
+    assert plan.one("gpu-platform:gpu:GpuAlerts", "alerts").outputs == {
         "namespace": "gpu-operator", "ruleName": "gpu-platform-alerts", "enabled": True,
     }
-    assert outputs_of(monitor, plan, "gpu-platform:gpu:GpuAlerts", "quiet") == {
+    assert plan.one("gpu-platform:gpu:GpuAlerts", "quiet").outputs == {
         "namespace": "gpu-operator", "enabled": False,  # no rule: ruleName resolves to None
     }
     rule = plan.one("kubernetes:monitoring.coreos.com/v1:PrometheusRule", "alerts-rules")

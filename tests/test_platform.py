@@ -2,7 +2,7 @@
 before anything registers, and the outputs of its parts are registered for users to wire on."""
 
 import pytest
-from component_outputs import outputs_of, run_with_outputs, secret_outputs_of
+from component_outputs import run_program_plan
 
 from gpu_platform.platform import GpuPlatform
 from gpu_platform.testing.fixtures import component_config
@@ -34,13 +34,13 @@ def test_platform_refuses_an_invalid_environment_before_registering(refused):
 
 @pytest.fixture(scope="module")
 def built():
-    return run_with_outputs(lambda: GpuPlatform("platform", EKS_ENV),
+    return run_program_plan(lambda: GpuPlatform("platform", EKS_ENV),
                             config=component_config({"region": "us-east-1"}, namespace="aws"))
 
 
 def test_platform_registers_the_outputs_of_its_parts(built):
-    plan, monitor = built
-    outputs = outputs_of(monitor, plan, PLATFORM, "platform")
+    plan = built
+    outputs = plan.one(PLATFORM, "platform").outputs
     assert outputs == {
         "gpuPools": ["a10g"],
         "clusterName": "gpu-test",
@@ -52,11 +52,11 @@ def test_platform_registers_the_outputs_of_its_parts(built):
         "prometheusUrl": "http://kube-prometheus-stack-prometheus.monitoring.svc:9090",
         "gpuAlertsRuleName": "gpu-platform-alerts",
     }
-    assert secret_outputs_of(monitor, plan, PLATFORM, "platform") == ["kubeconfig"]
+    assert plan.one(PLATFORM, "platform").output_secret_paths == ["kubeconfig"]
 
 
 def test_charts_wait_for_the_system_pool_and_the_prometheus_crds(built):
-    plan, _ = built
+    plan = built
     system_pool = plan.one("aws:eks/nodeGroup:NodeGroup", "platform-aws-eks-system").urn
     prometheus = plan.one("kubernetes:helm.sh/v3:Release", "platform-prometheus-chart")
     operator = plan.one("kubernetes:helm.sh/v3:Release", "platform-gpu-operator-chart")

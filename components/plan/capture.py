@@ -62,7 +62,10 @@ class Registration:
     replace_on_changes: list[str]
     aliases: list[Any]
     remote: bool
+    # custom resources: the state the engine returns; components: what they pass to
+    # register_outputs (secrets replaced by "[secret]", their paths in output_secret_paths)
     outputs: dict[str, Any] = field(default_factory=dict)
+    output_secret_paths: list[str] = field(default_factory=list)
 
 
 InvokeAnswer = Callable[[Mapping[str, Any]], dict[str, Any]]
@@ -201,10 +204,15 @@ class CapturingMonitor(MockMonitor):
         return response
 
     def RegisterResourceOutputs(self, request):  # noqa: N802 - gRPC method name
+        secrets: list[str] = []
+        outputs = scrub(json_format.MessageToDict(request.outputs), "", secrets)
         if request.urn == self.stack_urn:
-            secrets: list[str] = []
-            self.stack_outputs = scrub(json_format.MessageToDict(request.outputs), "", secrets)
+            self.stack_outputs = outputs
             self.stack_output_secrets = secrets
+        elif request.urn in self.registrations:  # a component's register_outputs
+            component = self.registrations[request.urn]
+            component.outputs = outputs
+            component.output_secret_paths = secrets
         return super().RegisterResourceOutputs(request)
 
 
