@@ -91,3 +91,12 @@ def test_wired_lists_take_outputs_as_items_and_check_the_rest():
     assert ListArgs(ids=[wired, "subnet-2"]).ids == [wired, "subnet-2"]
     with pytest.raises(ConfigError):
         component_args(ListArgs, {"ids": [wired, 3]}, component="L", name="l")
+
+
+def test_a_bad_item_beside_outputs_is_named_by_its_own_index():
+    wired = pulumi.Output.from_input("subnet-1")
+    with pytest.raises(ConfigError) as caught:
+        component_args(ListArgs, {"ids": [wired, 7]}, component="L", name="l")
+    assert str(caught.value.issues[0]) == (
+        'ids: item 1 must be a string or a pulumi Output (got ["<Output>", 7])'
+    )

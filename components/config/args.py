@@ -22,6 +22,7 @@ from typing import Annotated, Any, TypeVar
 from pulumi import Output
 from pydantic import BaseModel, ConfigDict, TypeAdapter
 from pydantic.functional_validators import PlainValidator
+from pydantic_core import PydanticCustomError
 
 from gpu_platform.config.base import ConfigModel
 from gpu_platform.config.errors import ConfigError, collect_issues, issue, validate_model
@@ -36,8 +37,12 @@ def _output_or(plain: Any) -> PlainValidator:
         if isinstance(value, Output):
             return value
         if isinstance(value, (list, tuple)) and any(isinstance(item, Output) for item in value):
-            plain = [item for item in value if not isinstance(item, Output)]
-            TypeAdapter(list[str]).validate_python(plain, strict=True)
+            # check the plain items where they stand, so an error names the right index
+            for index, item in enumerate(value):
+                if not isinstance(item, (str, Output)):
+                    raise PydanticCustomError(
+                        "wired_item", "item {index} must be a string or a pulumi Output", {"index": index}
+                    )
             return list(value)
         return adapter.validate_python(value, strict=True)
 

@@ -63,10 +63,15 @@ class ConfigError(pulumi.RunError):
 def render_value(value: Any) -> str:
     """A short, YAML-like rendering of a bad value for an error message."""
     try:
-        text = json.dumps(value, sort_keys=True, default=str)
+        text = json.dumps(value, sort_keys=True, default=_plain)
     except (TypeError, ValueError):
         text = repr(value)
     return text if len(text) <= 80 else text[:77] + "..."
+
+
+def _plain(value: Any) -> str:
+    # an Output's value is unknown while validating (and str() of one only warns)
+    return "<Output>" if isinstance(value, pulumi.Output) else str(value)
 
 
 def issue(path: str, message: str, value: Any = _MISSING) -> ConfigIssue:
