@@ -48,10 +48,11 @@ class GpuPlatform(pulumi.ComponentResource):
     def __init__(
         self,
         name: str,
-        env: EnvironmentConfig | Mapping[str, Any],
+        args: EnvironmentConfig | Mapping[str, Any],
         opts: pulumi.ResourceOptions | None = None,
     ):
-        env = component_args(EnvironmentConfig, env, component="GpuPlatform", name=name)
+        """``args``: the environment (``EnvironmentConfig``, or a mapping of its camelCase keys)."""
+        env = component_args(EnvironmentConfig, args, component="GpuPlatform", name=name)
         super().__init__(PLATFORM_TYPE, name, None, opts)
         self.env = env
         self.compute: AwsCompute | None = None
