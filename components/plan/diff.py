@@ -18,10 +18,13 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import SimpleNamespace
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from gpu_platform.plan.capture import SECRET
 from gpu_platform.plan.snapshot import alias_urns
+
+if TYPE_CHECKING:
+    from gpu_platform.plan.capture import Registration
 
 # Input paths whose change replaces the resource (pulumi-aws "forces new resource" docs).
 REPLACING_INPUTS: dict[str, tuple[str, ...]] = {
@@ -125,7 +128,8 @@ def diff_plans(
     after = {r["urn"]: r for r in head["resources"]}
     renamed: dict[str, str] = {}  # old URN -> new URN, through aliases
     for urn, resource in after.items():
-        for old in alias_urns(SimpleNamespace(**resource)):
+        # alias_urns reads urn, name, type, parent and aliases: a plan.json entry has them all
+        for old in alias_urns(cast("Registration", SimpleNamespace(**resource))):
             if old in before and old not in after:
                 renamed[old] = urn
     changes: list[ResourceChange] = []

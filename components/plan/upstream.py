@@ -49,6 +49,14 @@ TIMEOUT = 60
 DEFAULT_CACHE_NOTE = "A folder already fetched for the same pins is reused (no download)."
 
 
+class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+    """Safe YAML, with libyaml when present (CRD files run to megabytes), reading YAML 1.1's
+    ``=`` (value) scalar as the string it is in Kubernetes enums (prometheus-operator's CRDs)."""
+
+
+_Loader.add_constructor("tag:yaml.org,2002:value", lambda loader, node: loader.construct_scalar(node))
+
+
 class FetchError(RuntimeError):
     """A download failed or did not match its pin (reported without traceback, exit 1)."""
 
@@ -231,7 +239,7 @@ def _pull_chart(client: _Client, pin: ChartPin) -> tuple[str, bytes]:
     if pin.repository.startswith("oci://"):
         return _pull_oci(client, pin)
     repository = pin.repository.rstrip("/") + "/"
-    index = yaml.safe_load(client.get(repository + "index.yaml")) or {}
+    index = yaml.load(client.get(repository + "index.yaml"), Loader=_Loader) or {}
     entries = (index.get("entries") or {}).get(pin.chart) or []
     matches = [e for e in entries if str(e.get("version", "")).lstrip("v") == pin.version.lstrip("v")]
     if not matches:
@@ -293,7 +301,7 @@ def _unpack_chart(chart: str, data: bytes, root: Path) -> None:
 def _write_crds(data: bytes, name: str, root: Path, origin: str) -> None:
     """Keep the CRD file in crd-yaml/ and each version's openAPIV3Schema in crds/<group>/."""
     try:
-        documents = [d for d in yaml.safe_load_all(data) if isinstance(d, dict)]
+        documents = [d for d in yaml.load_all(data, Loader=_Loader) if isinstance(d, dict)]
     except yaml.YAMLError as exc:
         raise FetchError(f"{origin}: not YAML: {exc}") from None
     crds = [d for d in documents if d.get("kind") == "CustomResourceDefinition"]
