@@ -71,6 +71,7 @@ class Fixture:
         self.gadgets = yaml.safe_dump(crd("acme.io", "Gadget", ["v2"])).encode()
         self.requests = []
         self.routes = {}
+        self.redirects = {}
 
     def build(self, base):
         index = {"apiVersion": "v1", "entries": {"demo": [
@@ -83,12 +84,14 @@ class Fixture:
             "/charts/index.yaml": yaml.safe_dump(index).encode(),
             "/charts/demo-1.2.3.tgz": self.demo,
             "/v2/acme/charts/ocidemo/manifests/0.3.0": json.dumps(manifest).encode(),
-            f"/v2/acme/charts/ocidemo/blobs/sha256:{sha(self.oci)}": self.oci,
             "/token?service=fixture&scope=repository%3Aacme%2Fcharts%2Focidemo%3Apull":
                 json.dumps({"token": "t0k"}).encode(),
             "/raw/acme/operator/v2.0.0/config/crd/acme.io_gadgets.yaml": self.gadgets,
         }
         self.base = base
+        # the blob is served from another host (localhost, not 127.0.0.1), which must get no token
+        self.redirects = {f"/v2/acme/charts/ocidemo/blobs/sha256:{sha(self.oci)}":
+                          f"{base.replace('127.0.0.1', 'localhost')}/blobstore/{sha(self.oci)}"}
 
 
 @pytest.fixture
@@ -98,6 +101,18 @@ def server():
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self):  # noqa: N802 (http.server's name)
             fixture.requests.append(self.path)
+            if self.path.startswith("/blobstore/"):  # signed storage, as ghcr.io redirects blobs to
+                body = fixture.oci if self.headers.get("Authorization") is None else b"token leaked"
+                self.send_response(200)
+                self.end_headers()
+                self.wfile.write(body)
+                return
+            redirect = fixture.redirects.get(self.path)
+            if redirect and self.headers.get("Authorization") == "Bearer t0k":
+                self.send_response(307)
+                self.send_header("Location", redirect)
+                self.end_headers()
+                return
             needs_token = self.path.startswith("/v2/")
             if needs_token and self.headers.get("Authorization") != "Bearer t0k":
                 self.send_response(401)
@@ -159,8 +174,10 @@ def test_fetches_charts_and_crds_into_the_shared_layout(server, tmp_path):
         ("acme.io_gadgets.yaml", sha(server.gadgets)),
     ]
     assert sources["skipped"][0]["crd"] == "charts-src/demo/crds/notes.yaml"
-    # the token was asked for once, after the registry's 401
+    # the token was asked for once, after the registry's 401; the blob came from the host the
+    # registry redirected to, without the token (else its body, and so its digest, differs)
     assert sum(path.startswith("/token") for path in server.requests) == 1
+    assert f"/blobstore/{sha(server.oci)}" in server.requests
 
 
 def test_the_conformance_checks_read_the_fetched_folder(server, tmp_path):

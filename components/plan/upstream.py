@@ -46,6 +46,15 @@ HELM_LAYER = "application/vnd.cncf.helm.chart.content.v1.tar+gzip"
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
 COMPLETE = ".complete"
 TIMEOUT = 60
+MAX_REDIRECTS = 5
+
+
+class _KeepRedirects(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None  # a 3xx surfaces as HTTPError: registry_get decides what to send where
+
+
+_NO_REDIRECTS = urllib.request.build_opener(_KeepRedirects)
 DEFAULT_CACHE_NOTE = "A folder already fetched for the same pins is reused (no download)."
 
 
@@ -193,7 +202,7 @@ class _Client:
 
     def __init__(self, plain_http: bool):
         self.plain_http = plain_http
-        self.tokens: dict[str, str] = {}
+        self.tokens: dict[tuple[str, str], str] = {}  # (host, repository) -> bearer token
 
     def get(self, url: str, headers: dict[str, str] | None = None) -> bytes:
         request = urllib.request.Request(url, headers={"User-Agent": "gpu-platform", **(headers or {})})
@@ -206,21 +215,32 @@ class _Client:
             raise FetchError(f"GET {url}: {getattr(exc, 'reason', exc)}") from None
 
     def registry_get(self, registry: str, name: str, path: str, accept: str) -> bytes:
+        """GET ``/v2/<name>/<path>``, following redirects by hand: a bearer token is sent only to
+        the host that asked for it (registry.k8s.io redirects to a regional registry that does;
+        ghcr.io redirects blobs to signed storage URLs that must not get it)."""
         scheme = "http" if self.plain_http else "https"
         url = f"{scheme}://{registry}/v2/{name}/{path}"
-        headers = {"Accept": accept}
-        if name in self.tokens:
-            headers["Authorization"] = f"Bearer {self.tokens[name]}"
-        request = urllib.request.Request(url, headers={"User-Agent": "gpu-platform", **headers})
-        try:
-            with urllib.request.urlopen(request, timeout=TIMEOUT) as response:
-                return bytes(response.read())
-        except urllib.error.HTTPError as exc:
-            challenge = exc.headers.get("WWW-Authenticate", "")
-            if exc.code != 401 or name in self.tokens or not challenge.startswith("Bearer "):
-                raise FetchError(f"GET {url}: HTTP {exc.code} {exc.reason}") from None
-        self.tokens[name] = self._token(challenge, name)
-        return self.registry_get(registry, name, path, accept)
+        for _hop in range(MAX_REDIRECTS):
+            host = urllib.parse.urlparse(url).netloc
+            headers = {"User-Agent": "gpu-platform", "Accept": accept}
+            token = self.tokens.get((host, name))
+            if token:
+                headers["Authorization"] = f"Bearer {token}"
+            request = urllib.request.Request(url, headers=headers)
+            try:
+                with _NO_REDIRECTS.open(request, timeout=TIMEOUT) as reply:
+                    return bytes(reply.read())
+            except urllib.error.HTTPError as exc:
+                challenge = exc.headers.get("WWW-Authenticate", "")
+                if exc.code in (301, 302, 303, 307, 308) and exc.headers.get("Location"):
+                    url = urllib.parse.urljoin(url, exc.headers["Location"])
+                elif exc.code == 401 and challenge.startswith("Bearer ") and token is None:
+                    self.tokens[(host, name)] = self._token(challenge, name)
+                else:
+                    raise FetchError(f"GET {url}: HTTP {exc.code} {exc.reason}") from None
+            except (urllib.error.URLError, OSError) as exc:
+                raise FetchError(f"GET {url}: {getattr(exc, 'reason', exc)}") from None
+        raise FetchError(f"GET {url}: more than {MAX_REDIRECTS} redirects")
 
     def _token(self, challenge: str, name: str) -> str:
         fields = dict(re.findall(r'(\w+)="([^"]*)"', challenge))
