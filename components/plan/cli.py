@@ -126,12 +126,13 @@ def _parser() -> argparse.ArgumentParser:
     upstream_commands = upstream.add_subparsers(dest="upstream_command", required=True, metavar="ACTION")
     fetch = upstream_commands.add_parser(
         "fetch", help="download every pinned chart and CRD into DIR", formatter_class=_formatter,
-        description="Download each pinned Helm chart (index.yaml + tarball, as `helm pull`; OCI charts "
-        "through the registry's HTTP API) and each operator's CRDs at its release tag, laid out as "
-        "the conformance tests read them (GPU_PLATFORM_UPSTREAM=DIR/<key>). " + DEFAULT_CACHE_NOTE,
+        description="Download each pinned Helm chart (index.yaml + tarball, as `helm pull`; OCI\n"
+        "charts through the registry's HTTP API) and each operator's CRDs at its release tag,\n"
+        "laid out as the conformance tests read them. Prints the folder to use as\n"
+        "GPU_PLATFORM_UPSTREAM: DIR/<hash of the pin list>/.\n" + DEFAULT_CACHE_NOTE,
         epilog=EXIT_CODES,
     )
-    fetch.add_argument("dir", type=Path, help="cache folder; the fetch lands in DIR/<pins hash>/")
+    fetch.add_argument("dir", type=Path, metavar="DIR", help="cache folder (created when missing)")
 
     snapshot = commands.add_parser(
         "snapshot", help="record every stack's URNs and data guards in tests/snapshots/urns.json",
