@@ -70,3 +70,17 @@ def test_preview_uses_the_official_pulumi_action():
     pulumi = [s for s in steps if s.get("uses", "").startswith("pulumi/actions@")]
     assert pulumi and pulumi[0]["uses"] == "pulumi/actions@v7"
     assert pulumi[0]["with"]["command"] == "preview"
+
+
+def test_conformance_runs_against_upstream_fetched_at_the_pins():
+    steps = workflow()["jobs"]["test"]["steps"]
+    names = [s.get("name") or s.get("uses") for s in steps]
+    cache = next(s for s in steps if s.get("uses", "").startswith("actions/cache@"))
+    fetch = next(s for s in steps if "gpu-platform upstream fetch" in s.get("run", ""))
+    # cached by the pins: the key hashes the file that declares them (and the fetch code)
+    assert "hashFiles('components/versions.py'" in cache["with"]["key"]
+    fetch_dir = fetch["run"].split("gpu-platform upstream fetch ", 1)[1].split(")", 1)[0]
+    assert cache["with"]["path"] == fetch_dir
+    # the fetched folder reaches the tests through GPU_PLATFORM_UPSTREAM, before they run
+    assert 'echo "GPU_PLATFORM_UPSTREAM=$(' in fetch["run"] and '>> "$GITHUB_ENV"' in fetch["run"]
+    assert names.index(cache["uses"]) < names.index(fetch["name"]) < names.index("Tests")
