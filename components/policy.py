@@ -13,14 +13,18 @@ survive its removal).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
+from gpu_platform import versions
 from gpu_platform.catalog.instances import INSTANCE_TYPES
 from gpu_platform.k8s.crds import crd_handling
 from gpu_platform.plan.capture import Registration
 from gpu_platform.plan.model import HELM_RELEASE_TYPE
 from gpu_platform.plan.policy import Duration, Guard, PlanPolicy, Price
+from gpu_platform.plan.upstream import CrdSource
+from gpu_platform.versions import ChartPin
 
 # --- cost ---------------------------------------------------------------------------------
 
@@ -175,6 +179,55 @@ def release_guard(resource: Registration) -> Guard | None:
     return None
 
 
+# --- upstream truth ------------------------------------------------------------------------
+
+def chart_pins() -> list[ChartPin]:
+    """Every pinned Helm chart, in declaration order."""
+    return [value for value in vars(versions).values() if isinstance(value, ChartPin)]
+
+
+def _tag(pin: ChartPin) -> str:
+    """The git tag a pin's ``source`` (a GitHub blob URL at a tag) names."""
+    match = re.match(r"https://github\.com/[^/]+/[^/]+/blob/([^/]+)/", pin.source)
+    if not match:
+        raise ValueError(f"{pin.chart}: source {pin.source} names no git ref")
+    return match.group(1)
+
+
+def crd_sources() -> list[CrdSource]:
+    """Operators whose CRDs are not (all) in their chart's ``crds/`` folder, at the pinned tags.
+
+    Paths as in the shared upstream folder's SOURCES.md; the charts' own ``crds/`` folders
+    (GPU Operator, Network Operator, KubeRay, Whereabouts, kube-prometheus-stack) add the rest.
+    """
+    v = versions
+    return [
+        CrdSource("ray-project/kuberay", _tag(v.KUBERAY_OPERATOR), tuple(
+            f"ray-operator/config/crd/bases/ray.io_{kind}.yaml"
+            for kind in ("rayclusters", "rayjobs", "rayservices"))),
+        CrdSource("volcano-sh/volcano", _tag(v.VOLCANO), (
+            "config/crd/volcano/bases/batch.volcano.sh_jobs.yaml",
+            "config/crd/volcano/bases/scheduling.volcano.sh_podgroups.yaml",
+            "config/crd/volcano/bases/scheduling.volcano.sh_queues.yaml")),
+        CrdSource("fluid-cloudnative/fluid", _tag(v.FLUID), tuple(
+            f"config/crd/bases/data.fluid.io_{kind}.yaml"
+            for kind in ("alluxioruntimes", "dataloads", "datasets", "juicefsruntimes"))),
+        CrdSource("kubeflow/trainer", v.KUBEFLOW_TRAINING_OPERATOR_REF, tuple(
+            f"manifests/base/crds/kubeflow.org_{kind}.yaml" for kind in ("mpijobs", "pytorchjobs"))),
+        CrdSource("kubeflow/trainer", _tag(v.KUBEFLOW_TRAINER), tuple(
+            f"manifests/base/crds/trainer.kubeflow.org_{kind}.yaml"
+            for kind in ("clustertrainingruntimes", "trainingruntimes", "trainjobs"))),
+        CrdSource("kubernetes-sigs/kueue", _tag(v.KUEUE), tuple(
+            f"config/components/crd/bases/kueue.x-k8s.io_{kind}.yaml"
+            for kind in ("clusterqueues", "localqueues", "resourceflavors"))),
+        CrdSource("kserve/kserve", _tag(v.KSERVE_CRD), (
+            *(f"config/crd/full/serving.kserve.io_{kind}.yaml"
+              for kind in ("clusterservingruntimes", "inferenceservices", "servingruntimes")),
+            *(f"config/crd/full/llmisvc/serving.kserve.io_{kind}.yaml"
+              for kind in ("llminferenceserviceconfigs", "llminferenceservices")))),
+    ]
+
+
 POLICY = PlanPolicy(
     name="gpu-platform",
     prices=PRICES,
@@ -185,4 +238,6 @@ POLICY = PlanPolicy(
     stateless=STATELESS,
     guard_rules=(release_guard,),
     classified_by_rules=frozenset({HELM_RELEASE_TYPE}),
+    upstream_charts=tuple(chart_pins()),
+    upstream_crds=tuple(crd_sources()),
 )

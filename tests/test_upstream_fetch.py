@@ -15,7 +15,9 @@ import pytest
 import yaml
 
 from gpu_platform.plan import cli, upstream
+from gpu_platform.plan.policy import PlanPolicy
 from gpu_platform.plan.upstream import CrdSource, FetchError, fetch_upstream, pins_key
+from gpu_platform.policy import POLICY
 from gpu_platform.testing.conformance import Conformance
 from gpu_platform.versions import ChartPin
 
@@ -227,8 +229,10 @@ def test_a_missing_crd_fails_with_its_url(server, tmp_path):
 
 def test_cli_prints_the_folder_for_gpu_platform_upstream(server, tmp_path, monkeypatch, capsys):
     charts, crds = pins(server)
+    monkeypatch.setattr(cli, "default_policy", lambda: PlanPolicy(
+        "fixture", upstream_charts=tuple(charts), upstream_crds=tuple(crds)))
     monkeypatch.setattr(cli, "fetch_upstream", functools.partial(
-        fetch_upstream, charts=charts, crds=crds, raw_base=f"{server.base}/raw", plain_http=True))
+        fetch_upstream, raw_base=f"{server.base}/raw", plain_http=True))
     assert cli.main(["upstream", "fetch", str(tmp_path / "cache")]) == 0
     out = capsys.readouterr()
     assert out.out == f"{tmp_path / 'cache' / pins_key(charts, crds)}\n"
@@ -239,9 +243,9 @@ def test_cli_prints_the_folder_for_gpu_platform_upstream(server, tmp_path, monke
 
 
 def test_the_real_pins_cover_every_chart_and_crd_source():
-    charts = upstream.chart_pins()
+    charts = POLICY.upstream_charts
     assert {pin.chart for pin in charts} >= {"gpu-operator", "kuberay-operator", "kueue", "kserve-crd"}
-    urls = [url for source in upstream.crd_sources() for url in source.urls()]
+    urls = [url for source in POLICY.upstream_crds for url in source.urls()]
     assert "https://raw.githubusercontent.com/ray-project/kuberay/v1.7.0/ray-operator/config/crd/bases/" \
         "ray.io_rayclusters.yaml" in urls
-    assert len(pins_key(charts, upstream.crd_sources())) == 16
+    assert len(pins_key(charts, POLICY.upstream_crds)) == 16

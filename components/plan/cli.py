@@ -22,6 +22,7 @@ from gpu_platform.config.stackfile import StackFileError, display_path, read_sta
 from gpu_platform.plan.capture import UnknownInvokeError
 from gpu_platform.plan.diff import DifferentStacksError, diff_plans, to_markdown
 from gpu_platform.plan.model import Plan
+from gpu_platform.plan.policy import default_policy
 from gpu_platform.plan.render import print_summary, print_tree, write_plan
 from gpu_platform.plan.runner import (
     PlanSetupError,
@@ -225,7 +226,9 @@ def cmd_diff(args: argparse.Namespace) -> int:
 
 
 def cmd_upstream(args: argparse.Namespace) -> int:
-    result = fetch_upstream(args.dir, log=lambda line: print(line, file=sys.stderr))
+    policy = default_policy()
+    result = fetch_upstream(args.dir, charts=policy.upstream_charts, crds=policy.upstream_crds,
+                            log=lambda line: print(line, file=sys.stderr))
     print(result.root)  # the folder to point GPU_PLATFORM_UPSTREAM at
     return EXIT_OK
 

@@ -15,6 +15,7 @@ import functools
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
+from typing import Any
 
 from gpu_platform.plan.capture import Registration
 
@@ -67,7 +68,9 @@ class PlanPolicy:
     - ``stateful``/``stateless``: every resource type's data class; ``guard_rules`` decide per
       resource (a Helm release by its chart) and return None for "holds no data";
     - ``classified_by_rules``: types ``guard_rules`` are responsible for (so they count as
-      classified even without a table entry).
+      classified even without a table entry);
+    - ``upstream_charts``/``upstream_crds``: the upstream truth at the pinned versions that
+      ``gpu-platform upstream fetch`` downloads.
     """
 
     name: str
@@ -79,6 +82,9 @@ class PlanPolicy:
     stateless: frozenset[str] = frozenset()
     guard_rules: tuple[GuardRule, ...] = ()
     classified_by_rules: frozenset[str] = frozenset()
+    # what ``gpu-platform upstream fetch`` downloads: pinned charts and operators' CRD files
+    upstream_charts: tuple[Any, ...] = ()  # each a plan.upstream.ChartSource
+    upstream_crds: tuple[Any, ...] = ()  # each a plan.upstream.CrdSource
 
     def price(self, instance_type: str) -> float | None:
         found = self.prices.get(instance_type)
@@ -122,6 +128,8 @@ class PlanPolicy:
             stateless=self.stateless | other.stateless,
             guard_rules=(*self.guard_rules, *other.guard_rules),
             classified_by_rules=self.classified_by_rules | other.classified_by_rules,
+            upstream_charts=(*self.upstream_charts, *other.upstream_charts),
+            upstream_crds=(*self.upstream_crds, *other.upstream_crds),
         )
 
 

@@ -4,7 +4,8 @@ The conformance tests read upstream chart values and CRD schemas from a folder
 (``GPU_PLATFORM_UPSTREAM``). On a hosted CI runner there is none, so this module downloads it,
 with the standard library only:
 
-- every Helm chart pinned in ``gpu_platform.versions`` as ``helm pull`` does it: the repository's
+- every Helm chart the plan policy names (this library's: the pins in ``gpu_platform.versions``,
+  ``gpu_platform.policy``) as ``helm pull`` does it: the repository's
   ``index.yaml``, the entry whose version is the pin, its tarball (sha256 checked against the
   index's ``digest``). ``oci://`` charts go through the registry's HTTP API (OCI distribution
   spec: manifest, then the ``application/vnd.cncf.helm.chart.content.v1.tar+gzip`` layer, with the
@@ -34,12 +35,9 @@ import urllib.request
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import Any, Protocol
 
 import yaml
-
-from gpu_platform import versions
-from gpu_platform.versions import ChartPin
 
 RAW_GITHUB = "https://raw.githubusercontent.com"
 HELM_LAYER = "application/vnd.cncf.helm.chart.content.v1.tar+gzip"
@@ -66,6 +64,17 @@ class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[mi
 _Loader.add_constructor("tag:yaml.org,2002:value", lambda loader, node: loader.construct_scalar(node))
 
 
+class ChartSource(Protocol):
+    """A pinned Helm chart (the library's ``versions.ChartPin`` is one)."""
+
+    @property
+    def chart(self) -> str: ...
+    @property
+    def version(self) -> str: ...
+    @property
+    def repository(self) -> str: ...
+
+
 class FetchError(RuntimeError):
     """A download failed or did not match its pin (reported without traceback, exit 1)."""
 
@@ -82,56 +91,10 @@ class CrdSource:
         return [f"{raw_base}/{self.repository}/{self.ref}/{path}" for path in self.paths]
 
 
-def chart_pins() -> list[ChartPin]:
-    """Every pinned Helm chart, in declaration order."""
-    return [value for value in vars(versions).values() if isinstance(value, ChartPin)]
-
-
-def _tag(pin: ChartPin) -> str:
-    """The git tag a pin's ``source`` (a GitHub blob URL at a tag) names."""
-    match = re.match(r"https://github\.com/[^/]+/[^/]+/blob/([^/]+)/", pin.source)
-    if not match:
-        raise ValueError(f"{pin.chart}: source {pin.source} names no git ref")
-    return match.group(1)
-
-
-def crd_sources() -> list[CrdSource]:
-    """Operators whose CRDs are not (all) in their chart's ``crds/`` folder, at the pinned tags.
-
-    Paths as in the shared upstream folder's SOURCES.md; the charts' own ``crds/`` folders
-    (GPU Operator, Network Operator, KubeRay, Whereabouts, kube-prometheus-stack) add the rest.
-    """
-    v = versions
-    return [
-        CrdSource("ray-project/kuberay", _tag(v.KUBERAY_OPERATOR), tuple(
-            f"ray-operator/config/crd/bases/ray.io_{kind}.yaml"
-            for kind in ("rayclusters", "rayjobs", "rayservices"))),
-        CrdSource("volcano-sh/volcano", _tag(v.VOLCANO), (
-            "config/crd/volcano/bases/batch.volcano.sh_jobs.yaml",
-            "config/crd/volcano/bases/scheduling.volcano.sh_podgroups.yaml",
-            "config/crd/volcano/bases/scheduling.volcano.sh_queues.yaml")),
-        CrdSource("fluid-cloudnative/fluid", _tag(v.FLUID), tuple(
-            f"config/crd/bases/data.fluid.io_{kind}.yaml"
-            for kind in ("alluxioruntimes", "dataloads", "datasets", "juicefsruntimes"))),
-        CrdSource("kubeflow/trainer", v.KUBEFLOW_TRAINING_OPERATOR_REF, tuple(
-            f"manifests/base/crds/kubeflow.org_{kind}.yaml" for kind in ("mpijobs", "pytorchjobs"))),
-        CrdSource("kubeflow/trainer", _tag(v.KUBEFLOW_TRAINER), tuple(
-            f"manifests/base/crds/trainer.kubeflow.org_{kind}.yaml"
-            for kind in ("clustertrainingruntimes", "trainingruntimes", "trainjobs"))),
-        CrdSource("kubernetes-sigs/kueue", _tag(v.KUEUE), tuple(
-            f"config/components/crd/bases/kueue.x-k8s.io_{kind}.yaml"
-            for kind in ("clusterqueues", "localqueues", "resourceflavors"))),
-        CrdSource("kserve/kserve", _tag(v.KSERVE_CRD), (
-            *(f"config/crd/full/serving.kserve.io_{kind}.yaml"
-              for kind in ("clusterservingruntimes", "inferenceservices", "servingruntimes")),
-            *(f"config/crd/full/llmisvc/serving.kserve.io_{kind}.yaml"
-              for kind in ("llminferenceserviceconfigs", "llminferenceservices")))),
-    ]
-
-
-def pins_key(charts: Sequence[ChartPin], crds: Sequence[CrdSource]) -> str:
+def pins_key(charts: Sequence[ChartSource], crds: Sequence[CrdSource]) -> str:
     """A short hash of the pin list: the cache folder's name (and CI's cache key)."""
-    document = {"charts": [asdict(pin) for pin in charts], "crds": [asdict(source) for source in crds]}
+    document = {"charts": [[pin.chart, pin.version, pin.repository] for pin in charts],
+                "crds": [asdict(source) for source in crds]}
     return hashlib.sha256(json.dumps(document, sort_keys=True).encode()).hexdigest()[:16]
 
 
@@ -146,8 +109,8 @@ class FetchResult:
 def fetch_upstream(
     cache_dir: Path,
     *,
-    charts: Sequence[ChartPin] | None = None,
-    crds: Sequence[CrdSource] | None = None,
+    charts: Sequence[ChartSource],
+    crds: Sequence[CrdSource],
     raw_base: str = RAW_GITHUB,
     plain_http: bool = False,
     log: Callable[[str], None] = lambda line: None,
@@ -157,8 +120,7 @@ def fetch_upstream(
     ``plain_http`` talks to OCI registries over http (a local test registry, as ``helm
     --plain-http``); ``raw_base`` replaces raw.githubusercontent.com (tests serve a fixture).
     """
-    charts = list(chart_pins() if charts is None else charts)
-    crds = list(crd_sources() if crds is None else crds)
+    charts, crds = list(charts), list(crds)
     root = cache_dir / pins_key(charts, crds)
     if (root / COMPLETE).is_file():
         recorded = json.loads((root / "sources.json").read_text())
@@ -255,7 +217,7 @@ class _Client:
         return str(token)
 
 
-def _pull_chart(client: _Client, pin: ChartPin) -> tuple[str, bytes]:
+def _pull_chart(client: _Client, pin: ChartSource) -> tuple[str, bytes]:
     if pin.repository.startswith("oci://"):
         return _pull_oci(client, pin)
     repository = pin.repository.rstrip("/") + "/"
@@ -275,7 +237,7 @@ def _pull_chart(client: _Client, pin: ChartPin) -> tuple[str, bytes]:
     return url, data
 
 
-def _pull_oci(client: _Client, pin: ChartPin) -> tuple[str, bytes]:
+def _pull_oci(client: _Client, pin: ChartSource) -> tuple[str, bytes]:
     registry, _, namespace = pin.repository.removeprefix("oci://").partition("/")
     name = f"{namespace}/{pin.chart}".strip("/")
     tag = pin.version.replace("+", "_")  # helm's tag for a version with build metadata
