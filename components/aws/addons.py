@@ -11,6 +11,8 @@ import pulumi
 from gpu_platform.aws.config import AwsConfig, needs_cluster_autoscaler
 from gpu_platform.aws.eks_cluster import SYSTEM_LABEL
 from gpu_platform.aws.workload_identity import ROLE_ARN_ANNOTATION, workload_role
+from gpu_platform.catalog.addon_versions import cluster_autoscaler_image
+from gpu_platform.catalog.eks_versions import EKS_KUBERNETES_VERSION
 from gpu_platform.core.names import child_name
 from gpu_platform.core.pools import GpuPool, all_pool_tolerations
 from gpu_platform.k8s.addon import helm_release
@@ -56,8 +58,12 @@ def autoscaler_statements(cluster_name: str) -> list[dict[str, Any]]:
     ]
 
 
-def autoscaler_values(cluster_name: str, region: str, role_arn: Any) -> dict[str, Any]:
+def autoscaler_values(cluster_name: str, region: str, role_arn: Any,
+                      kubernetes_version: str = EKS_KUBERNETES_VERSION) -> dict[str, Any]:
+    # the autoscaler's minor must equal the cluster's; the chart defaults to its newest image
+    image = cluster_autoscaler_image(kubernetes_version)
     return {
+        "image": {"repository": image.repository, "tag": image.tag},
         "cloudProvider": "aws",
         "awsRegion": region,  # pods cannot reach IMDS (hop limit 1) to discover it
         "autoDiscovery": {"clusterName": cluster_name},
@@ -101,7 +107,8 @@ class AwsAddons(pulumi.ComponentResource):
                 oidc_provider_arn=oidc_provider_arn, oidc_provider_url=oidc_provider_url,
                 namespace=NAMESPACE, service_account=AUTOSCALER_SA,
                 statements=autoscaler_statements(cluster_name), opts=child)
-            values = autoscaler_values(cluster_name, region, self.autoscaler_role.arn)
+            values = autoscaler_values(cluster_name, region, self.autoscaler_role.arn,
+                                       config.cluster.version)
             self.autoscaler = helm_release(
                 child_name(name, "cluster-autoscaler"), CLUSTER_AUTOSCALER,
                 release_name="cluster-autoscaler", namespace=NAMESPACE,

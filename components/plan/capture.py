@@ -18,6 +18,8 @@ from google.protobuf import json_format
 from pulumi.runtime.mocks import MockCallArgs, MockMonitor, MockResourceArgs, Mocks
 from pulumi.runtime.settings import get_project, get_stack
 
+from gpu_platform.catalog.addon_versions import ADDON_VERSION_INVOKE, answer_addon_version_lookup
+
 ROOT_STACK_TYPE = "pulumi:pulumi:Stack"
 SECRET = "[secret]"
 UNKNOWN = "[unknown]"
@@ -86,6 +88,8 @@ INVOKE_ANSWERS: dict[str, InvokeAnswer] = {
         "region": args.get("region") or "us-east-1",
         "id": "us-east-1",
     },
+    # EKS add-on versions for the cluster's Kubernetes version, from the dated per-minor table
+    ADDON_VERSION_INVOKE: answer_addon_version_lookup,
 }
 
 

@@ -29,7 +29,10 @@ from gpu_platform.training.teams import TeamConfig
 from gpu_platform.versions import KUEUE
 
 KUEUE_TYPE = "gpu-platform:training:Kueue"
-KUEUE_API = "kueue.x-k8s.io/v1beta1"
+# v1beta2: v1beta1 is deprecated in the pinned 0.19.2 CRDs ("Use v1beta2 instead") and no longer
+# served from 0.20. Objects created as v1beta1 keep their URNs through a type alias (a move).
+KUEUE_API = "kueue.x-k8s.io/v1beta2"
+KUEUE_PREVIOUS_APIS = ("kueue.x-k8s.io/v1beta1",)
 KUEUE_IMAGE = "registry.k8s.io/kueue/kueue"  # the git chart defaults to a staging image
 CPU_FLAVOR = "cpu"
 
@@ -122,7 +125,7 @@ def render_cluster_queue(team: str, config: TeamConfig, kueue: KueueConfig) -> d
     return {
         "apiVersion": KUEUE_API, "kind": "ClusterQueue", "metadata": _meta(team),
         "spec": {
-            "cohort": kueue.cohort,
+            "cohortName": kueue.cohort,  # v1beta1's `cohort`
             "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": team}},
             "queueingStrategy": kueue.queueing_strategy,
             "resourceGroups": groups,
@@ -134,6 +137,11 @@ def render_cluster_queue(team: str, config: TeamConfig, kueue: KueueConfig) -> d
 def render_local_queue(team: str) -> dict[str, Any]:
     return {"apiVersion": KUEUE_API, "kind": "LocalQueue", "metadata": _meta(team, team),
             "spec": {"clusterQueue": team}}
+
+
+def previous_types(kind: str) -> list[pulumi.Alias]:
+    """Aliases to the Pulumi types this kind had under earlier Kueue API versions."""
+    return [pulumi.Alias(type_=f"kubernetes:{api}:{kind}") for api in KUEUE_PREVIOUS_APIS]
 
 
 class Kueue(pulumi.ComponentResource):
@@ -155,7 +163,8 @@ class Kueue(pulumi.ComponentResource):
             pod_security=config.pod_security, values=kueue_values(config), depends_on=depends_on,
         )
         self.namespace, self.release = install.namespace, install.release
-        after_chart = pulumi.ResourceOptions(parent=self, depends_on=[self.release])
+        after_chart = pulumi.ResourceOptions(parent=self, depends_on=[self.release],
+                                             aliases=previous_types("ResourceFlavor"))
         flavors = [
             custom_resource(child_name(name, f"flavor-{CPU_FLAVOR}"), render_cpu_flavor(), after_chart)
         ]
@@ -171,10 +180,12 @@ class Kueue(pulumi.ComponentResource):
         for team, team_config in teams.items():
             cq = custom_resource(child_name(name, f"{team}-clusterqueue"),
                          render_cluster_queue(team, team_config, config),
-                         pulumi.ResourceOptions(parent=self, depends_on=[self.release, *flavors]))
+                         pulumi.ResourceOptions(parent=self, depends_on=[self.release, *flavors],
+                                                aliases=previous_types("ClusterQueue")))
             ns = (team_namespaces or {}).get(team)
             self.cluster_queues[team] = cq
             self.local_queues[team] = custom_resource(
                 child_name(name, f"{team}-localqueue"), render_local_queue(team),
-                pulumi.ResourceOptions(parent=self, depends_on=[cq, *([ns] if ns else [])]))
+                pulumi.ResourceOptions(parent=self, depends_on=[cq, *([ns] if ns else [])],
+                                       aliases=previous_types("LocalQueue")))
         self.register_outputs({})
