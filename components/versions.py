@@ -312,9 +312,15 @@ EKS_ADDON_VERSIONS: dict[str, dict[str, str]] = {
 # https://docs.nvidia.com/networking/display/kubernetes2641/customizations/cr-full-example.html
 # (component images are tagged `network-operator-v<release>`; bump with NETWORK_OPERATOR).
 NETWORK_OPERATOR_IMAGE_REPOSITORY = "nvcr.io/nvidia/mellanox"
-NETWORK_OPERATOR_COMPONENT_TAG = "network-operator-v26.4.1"
-DOCA_DRIVER_IMAGE = "doca-driver"
-DOCA_DRIVER_VERSION = "doca3.4.1-26.04-1.1.0.0-1"
+NETWORK_OPERATOR_COMPONENT_TAG = f"network-operator-v{NETWORK_OPERATOR.version}"
+DOCA_DRIVER = ImagePin(
+    repository="nvcr.io/nvidia/mellanox/doca-driver",
+    tag="doca3.4.1-26.04-1.1.0.0-1",
+    source="https://docs.nvidia.com/networking/display/kubernetes2641/customizations/cr-full-example.html",
+    released="2026-07-24",  # with network-operator 26.4.1
+)
+DOCA_DRIVER_IMAGE = DOCA_DRIVER.repository.rsplit("/", 1)[1]
+DOCA_DRIVER_VERSION = DOCA_DRIVER.tag
 
 # --- Kubeflow (components/training/kubeflow.py) --------------------------------------------------
 # Parts without a Helm chart install from upstream kustomize manifests at these git tags.

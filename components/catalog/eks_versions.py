@@ -15,9 +15,10 @@ not listed.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
-from typing import Literal
+from typing import Any, Literal
 
 from gpu_platform.versions import CLUSTER_AUTOSCALER_IMAGES, EKS_ADDON_VERSIONS, KUBERNETES_MINORS
 
@@ -35,7 +36,9 @@ class EksVersion:
     end_of_extended: date
     source: str = CALENDAR_SOURCE
 
-    def support_on(self, day: date) -> Literal["standard", "extended", "ended"]:
+    def support_on(self, day: date) -> Literal["unreleased", "standard", "extended", "ended"]:
+        if day < self.released:
+            return "unreleased"
         if day <= self.end_of_standard:
             return "standard"
         if day <= self.end_of_extended:
@@ -72,13 +75,18 @@ def stack_supports(version: str) -> bool:
 
 def default_version(today: date = CALENDAR_CHECKED) -> str:
     """The newest EKS version in standard support on ``today`` that the rest of the stack supports."""
+    newest = newest_supported(today)
+    if newest is None:
+        raise LookupError(f"no EKS version in standard support on {today} is supported by the stack")
+    return newest
+
+
+def newest_supported(today: date) -> str | None:
     candidates = [
         v.version for v in EKS_VERSIONS.values()
         if v.support_on(today) == "standard" and stack_supports(v.version)
     ]
-    if not candidates:
-        raise LookupError(f"no EKS version in standard support on {today} is supported by the stack")
-    return max(candidates, key=lambda v: tuple(int(p) for p in v.split(".")))
+    return max(candidates, key=lambda v: tuple(int(p) for p in v.split(".")), default=None)
 
 
 # The default of gpu-platform:aws.cluster.version. A constant, so plans do not change with the date
@@ -89,8 +97,20 @@ EKS_KUBERNETES_VERSION = "1.36"
 def control_plane_rate(version: str, support_type: SupportType, today: date) -> float:
     """$/h the control plane costs on ``today``: the extended rate only once standard support has
     ended and the cluster opted into EXTENDED (STANDARD clusters are upgraded instead)."""
-    extended = EKS_VERSIONS[version].support_on(today) != "standard" and support_type == "EXTENDED"
+    tier = EKS_VERSIONS[version].support_on(today)
+    extended = tier in ("extended", "ended") and support_type == "EXTENDED"
     return CONTROL_PLANE_USD_HOUR["extended" if extended else "standard"]
+
+
+def control_plane_hourly(cluster_inputs: Mapping[str, Any], today: date) -> tuple[float, str]:
+    """$/h of an ``aws:eks/cluster:Cluster`` as a plan records its inputs (``version``,
+    ``upgradePolicy.supportType``), and the tier it is billed at; for the plan's cost summary."""
+    version = str(cluster_inputs.get("version"))
+    support_type = (cluster_inputs.get("upgradePolicy") or {}).get("supportType", "EXTENDED")
+    if version not in EKS_VERSIONS:
+        return CONTROL_PLANE_USD_HOUR["standard"], "standard"
+    rate = control_plane_rate(version, support_type, today)
+    return rate, "extended" if rate == CONTROL_PLANE_USD_HOUR["extended"] else "standard"
 
 
 def support_warnings(version: str, support_type: SupportType, today: date) -> list[str]:
@@ -98,7 +118,7 @@ def support_warnings(version: str, support_type: SupportType, today: date) -> li
     found: list[str] = []
     row = EKS_VERSIONS[version]
     tier = row.support_on(today)
-    if tier != "standard":
+    if tier in ("extended", "ended"):
         if support_type == "EXTENDED":
             consequence = (f"billed ${CONTROL_PLANE_USD_HOUR['extended']:.2f}/h instead of "
                            f"${CONTROL_PLANE_USD_HOUR['standard']:.2f}/h until "
@@ -108,9 +128,9 @@ def support_warnings(version: str, support_type: SupportType, today: date) -> li
                            "to the next version automatically")
         found.append(
             f"EKS {version} left standard support on {row.end_of_standard.isoformat()}: "
-            f"{consequence}; upgrade to {default_version(today)}"
+            f"{consequence}; upgrade to {newest_supported(today) or 'a version in standard support'}"
         )
-    elif (row.end_of_standard - today).days <= 60:
+    elif tier == "standard" and (row.end_of_standard - today).days <= 60:
         found.append(
             f"EKS {version} leaves standard support on {row.end_of_standard.isoformat()} "
             f"({(row.end_of_standard - today).days} days); plan the upgrade to a newer version"
@@ -130,8 +150,10 @@ __all__ = [
     "EKS_VERSIONS",
     "EksVersion",
     "SupportType",
+    "control_plane_hourly",
     "control_plane_rate",
     "default_version",
+    "newest_supported",
     "stack_supports",
     "support_warnings",
 ]

@@ -4,6 +4,7 @@
     gpu-platform plan prod --out /tmp/p   # write /tmp/p/plan.json and /tmp/p/manifests/
     gpu-platform diff base/plan.json build/dev/plan.json   # Markdown summary of the changes
     gpu-platform snapshot                 # refresh tests/snapshots/urns.json (all stacks)
+    gpu-platform versions                 # every pinned version, its source and date, flagged
 
 Exit codes: 0 planned; 2 invalid configuration (one line per error, no traceback);
 1 the project or stack could not be read, or the program failed.
@@ -15,6 +16,7 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
+from datetime import date
 from pathlib import Path
 
 from gpu_platform.config import ConfigError
@@ -23,6 +25,7 @@ from gpu_platform.plan.diff import diff_plans, to_markdown
 from gpu_platform.plan.render import print_summary, print_tree, write_plan
 from gpu_platform.plan.runner import PlanSetupError, available_stacks, plan_stack
 from gpu_platform.plan.snapshot import SNAPSHOT_PATH, write_snapshot
+from gpu_platform.versions_report import format_report
 
 
 def find_project_dir(start: Path) -> Path:
@@ -53,7 +56,18 @@ def _parser() -> argparse.ArgumentParser:
     snapshot.add_argument(
         "--project-dir", type=Path, help="folder with Pulumi.yaml (default: nearest above cwd)"
     )
+    versions = commands.add_parser(
+        "versions", help="print every pin with its source and date; flag stale or end-of-life ones"
+    )
+    versions.add_argument("--today", type=date.fromisoformat, help="judge as of this date (ISO)")
+    versions.add_argument("--strict", action="store_true", help="exit 1 when a pin is flagged")
     return parser
+
+
+def cmd_versions(args: argparse.Namespace) -> int:
+    text, flagged = format_report(args.today or date.today())
+    print(text, end="")
+    return 1 if args.strict and flagged else 0
 
 
 def cmd_plan(args: argparse.Namespace) -> int:
@@ -88,7 +102,7 @@ def cmd_snapshot(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"plan": cmd_plan, "diff": cmd_diff, "snapshot": cmd_snapshot}
+COMMANDS = {"plan": cmd_plan, "diff": cmd_diff, "snapshot": cmd_snapshot, "versions": cmd_versions}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
