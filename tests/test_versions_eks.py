@@ -173,6 +173,9 @@ def test_a_version_past_standard_support_warns_with_its_end_date():
         "EKS 1.34 is outside the Kubernetes minors the library validates (1.35, 1.36, 1.37); "
         "add-ons and charts are untested on it",
     ]
+    assert support_warnings("1.33", "STANDARD", TODAY)[2] == (
+        "Knative Serving 1.23.0 (serving.deploymentMode Serverless) needs Kubernetes 1.34 or "
+        "newer; EKS 1.33 cannot run it")
     assert support_warnings("1.36", "STANDARD", TODAY) == []
     assert support_warnings("1.36", "STANDARD", date(2027, 8, 3))[0].startswith(
         "EKS 1.36 left standard support on 2027-08-02")

@@ -6,11 +6,12 @@ for 12 more at a higher control-plane rate; after that EKS upgrades the cluster 
 cluster's ``upgradePolicy.supportType`` to EXTENDED, so a cluster that silently ages past standard
 support is billed the extended rate: the library always sets it (STANDARD unless asked).
 
-Dates are from the EKS Kubernetes release calendar (kubernetes-versions.html#kubernetes-release-calendar)
-as mirrored by https://endoflife.date/amazon-eks, read 2026-11-26; 1.36's GA date is from the
-calendar and its end dates follow the 14 + 12 month rule (the calendar publishes them the same way).
-Versions whose extended support has ended (1.31 and older on 2026-11-26) cannot be created and are
-not listed.
+Dates: 1.32-1.35 from the EKS Kubernetes release calendar as mirrored by
+https://endoflife.date/amazon-eks (snapshot of 2026-02); 1.33's extended support from 2026-07-29,
+1.34's end of standard support on 2026-12-02 and 1.36's GA on 2026-06-02 as the calendar was read
+for issue 15 on 2026-11-26; 1.36's end dates follow the 14 + 12 month rule (not read offline).
+EKS 1.37 is not listed: its EKS availability could not be confirmed offline. Versions whose
+extended support has ended (1.31 and older on 2026-11-26) cannot be created and are not listed.
 """
 
 from __future__ import annotations
@@ -20,7 +21,13 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, Literal
 
-from gpu_platform.versions import CLUSTER_AUTOSCALER_IMAGES, EKS_ADDON_VERSIONS, KUBERNETES_MINORS
+from gpu_platform.versions import (
+    CLUSTER_AUTOSCALER_IMAGES,
+    EKS_ADDON_VERSIONS,
+    KNATIVE_MIN_KUBERNETES,
+    KNATIVE_SERVING_VERSION,
+    KUBERNETES_MINORS,
+)
 
 SupportType = Literal["STANDARD", "EXTENDED"]
 
@@ -57,10 +64,9 @@ EKS_VERSIONS: dict[str, EksVersion] = {
     )
 }
 
-# Control-plane price per cluster-hour by support tier (https://aws.amazon.com/eks/pricing/,
-# "Amazon EKS cluster": $0.10 standard, $0.60 extended; unchanged since extended support's GA,
-# 2024-07-23; read 2026-11-26).
-CONTROL_PLANE_PRICING_SOURCE = "https://aws.amazon.com/eks/pricing/ (read 2026-11-26)"
+# Control-plane price per cluster-hour by support tier (https://aws.amazon.com/eks/pricing/:
+# $0.10 standard, $0.60 extended, as measured for issue 15 on 2026-11-26; not re-read offline).
+CONTROL_PLANE_PRICING_SOURCE = "https://aws.amazon.com/eks/pricing/ (issue 15, 2026-11-26)"
 CONTROL_PLANE_USD_HOUR: dict[str, float] = {"standard": 0.10, "extended": 0.60}
 
 
@@ -81,12 +87,16 @@ def default_version(today: date = CALENDAR_CHECKED) -> str:
     return newest
 
 
+def _minor(version: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in version.split("."))
+
+
 def newest_supported(today: date) -> str | None:
     candidates = [
         v.version for v in EKS_VERSIONS.values()
         if v.support_on(today) == "standard" and stack_supports(v.version)
     ]
-    return max(candidates, key=lambda v: tuple(int(p) for p in v.split(".")), default=None)
+    return max(candidates, key=_minor, default=None)
 
 
 # The default of gpu-platform:aws.cluster.version. A constant, so plans do not change with the date
@@ -139,6 +149,11 @@ def support_warnings(version: str, support_type: SupportType, today: date) -> li
         found.append(
             f"EKS {version} is outside the Kubernetes minors the library validates "
             f"({', '.join(KUBERNETES_MINORS)}); add-ons and charts are untested on it"
+        )
+    if _minor(version) < _minor(KNATIVE_MIN_KUBERNETES):
+        found.append(
+            f"Knative Serving {KNATIVE_SERVING_VERSION} (serving.deploymentMode Serverless) needs "
+            f"Kubernetes {KNATIVE_MIN_KUBERNETES} or newer; EKS {version} cannot run it"
         )
     return found
 
