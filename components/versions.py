@@ -253,7 +253,7 @@ CLUSTER_AUTOSCALER_IMAGES: dict[str, ImagePin] = {
 # not what a deploy is forced to use. Upstream versions behind them: vpc-cni v1.23.0 (2026-07-31,
 # https://github.com/aws/amazon-vpc-cni-k8s/releases/tag/v1.23.0), CoreDNS per minor as EKS ships it.
 EKS_ADDONS_SOURCE = "https://docs.aws.amazon.com/eks/latest/userguide/workloads-add-ons-available-eks.html"
-EKS_ADDONS_CHECKED = "2026-11-26"
+EKS_ADDONS_CHECKED = "2026-11-26"  # when the table was written (not checked against the EKS API)
 EKS_ADDON_VERSIONS: dict[str, dict[str, str]] = {
     "1.32": {
         # renovate: eksAddonsFilter={"kubernetesVersion":"1.32","addonName":"vpc-cni"}

@@ -4,7 +4,8 @@ Reads the pins from ``gpu_platform.versions`` (charts, images, git refs, the per
 table and autoscaler images) and the EKS lifecycle from ``gpu_platform.catalog.eks_versions``.
 A pin is flagged when its version was published more than a year before ``today`` (upstream has
 likely moved on; Renovate's pull requests should have caught it) or when it is past its end of life
-(EKS versions: end of extended support, and end of standard support as a warning).
+(EKS versions: end of extended support, and end of standard support as a warning). The EKS
+add-on rows are the offline plan's answers, noted as unverified: a deploy asks AWS.
 """
 
 from __future__ import annotations
@@ -30,7 +31,8 @@ class PinRow:
     released: date  # for tables checked as a whole: the date they were read
     end_of_life: date | None = None
     end_of_standard: date | None = None
-    dated: str = "released"  # "checked" for tables read as a whole (no per-version date)
+    dated: str = "released"  # "written" for tables without a per-version release date
+    note: str = ""
 
     def flags(self, today: date) -> list[str]:
         found = []
@@ -67,7 +69,9 @@ def pin_rows() -> Iterator[PinRow]:
             yield PinRow(
                 f"EKS_ADDON_VERSIONS[{minor}][{addon}]", "eks-addon", f"{addon} (Kubernetes {minor})",
                 version, versions.EKS_ADDONS_SOURCE, checked,
-                end_of_life=row.end_of_extended if row else None, dated="checked",
+                end_of_life=row.end_of_extended if row else None, dated="written",
+                note="the offline plan's answer; not verified offline (the -eksbuild builds are "
+                     "only published by the EKS API); pulumi up asks AWS",
             )
     eks = EKS_VERSIONS[EKS_KUBERNETES_VERSION]
     yield PinRow(
@@ -89,6 +93,8 @@ def format_report(today: date) -> tuple[str, int]:
         dated = f"{row.dated} {row.released.isoformat()}"
         lines.append(f"{mark} {row.name}: {row.target} {row.version} ({dated})")
         lines.append(f"      source: {row.source}")
+        if row.note:
+            lines.append(f"      note: {row.note}")
         lines.extend(f"      FLAG: {flag}" for flag in flags)
     lines.append(f"{flagged} of {len(rows)} pins flagged")
     return "\n".join(lines) + "\n", flagged

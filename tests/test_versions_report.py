@@ -57,6 +57,10 @@ def test_report_on_the_pinning_date_flags_only_the_year_old_releases():
     assert ("  GPU_OPERATOR: gpu-operator @ https://helm.ngc.nvidia.com/nvidia v26.7.0 "
             "(released 2026-08-20)") in text
     assert "      FLAG: older than a year (2025-10-30)" in text
+    assert ("  EKS_ADDON_VERSIONS[1.36][vpc-cni]: vpc-cni (Kubernetes 1.36) v1.23.0-eksbuild.1 "
+            "(written 2026-11-26)\n      source: https://docs.aws.amazon.com/eks/latest/userguide/"
+            "workloads-add-ons-available-eks.html\n      note: the offline plan's answer; not "
+            "verified offline") in text
     assert text.rstrip().endswith(f"3 of {len(list(pin_rows()))} pins flagged")
 
 
