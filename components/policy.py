@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from gpu_platform import versions
+from gpu_platform.catalog.addon_versions import ADDON_VERSION_INVOKE, answer_addon_version_lookup
 from gpu_platform.catalog.instances import INSTANCE_TYPES
 from gpu_platform.k8s.crds import crd_handling
 from gpu_platform.plan.capture import Registration
@@ -25,6 +26,7 @@ from gpu_platform.plan.model import HELM_RELEASE_TYPE
 from gpu_platform.plan.policy import Duration, Guard, PlanPolicy, Price
 from gpu_platform.plan.upstream import CrdSource
 from gpu_platform.versions import ChartPin
+from gpu_platform.versions_report import format_report
 
 # --- cost ---------------------------------------------------------------------------------
 
@@ -240,4 +242,7 @@ POLICY = PlanPolicy(
     classified_by_rules=frozenset({HELM_RELEASE_TYPE}),
     upstream_charts=tuple(chart_pins()),
     upstream_crds=tuple(crd_sources()),
+    # EKS add-on versions for the cluster's Kubernetes version, from the dated per-minor table
+    invokes={ADDON_VERSION_INVOKE: answer_addon_version_lookup},
+    pins_report=format_report,
 )

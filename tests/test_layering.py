@@ -24,6 +24,7 @@ LAYERS: dict[str, int] = {
     "gpu_platform.catalog": 0,
     "gpu_platform.config": 0,
     "gpu_platform.versions": 0,
+    "gpu_platform.versions_report": 0,  # the pins as a dated report (gpu-platform versions)
     "gpu_platform.core": 1,
     "gpu_platform.k8s": 2,
     # areas

@@ -111,7 +111,7 @@ def test_build_network_registers_release_policy_and_nad_in_order(run_component, 
     ns = plan.one("kubernetes:core/v1:Namespace", "net-network-operator-ns")
     assert ns.inputs["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == "privileged"
     whereabouts = helm_release_manifest(plan.one(RELEASE, "net-network-operator-whereabouts"))
-    assert (whereabouts["chart"], whereabouts["version"]) == ("whereabouts", "0.1.1")
+    assert (whereabouts["chart"], whereabouts["version"]) == ("whereabouts-chart", "0.9.4")
     policy = plan.one(NCP, "net-network-operator-nic-cluster-policy")
     assert release.urn in policy.dependencies
     assert policy.inputs["metadata"]["name"] == "nic-cluster-policy"

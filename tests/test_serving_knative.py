@@ -16,8 +16,8 @@ PATCH = "kubernetes:core/v1:ConfigMapPatch"
 REL = "kubernetes:helm.sh/v3:Release"
 CR = "kubernetes:serving.kserve.io/v1beta1:InferenceService"
 POOLS = {"infer": GpuPool.model_validate({"role": "inference", "gpu": {"model": "L4", "count": 1}})}
-SERVING = "https://github.com/knative/serving/releases/download/knative-v1.21.1"
-KOURIER = "https://github.com/knative/net-kourier/releases/download/knative-v1.21.0"
+SERVING = "https://github.com/knative/serving/releases/download/knative-v1.23.0"
+KOURIER = "https://github.com/knative/net-kourier/releases/download/knative-v1.23.0"
 CANARY = {"storageUri": "s3://models/llama-8b", "pool": "infer", "minReplicas": 0, "maxReplicas": 4,
           "scaleMetric": "concurrency", "scaleTarget": 8, "canaryTrafficPercent": 10}
 

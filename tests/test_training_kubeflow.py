@@ -42,21 +42,21 @@ def test_every_kustomize_install_is_pinned():
         "training-operator":
             "https://github.com/kubeflow/trainer.git/manifests/overlays/standalone?ref=v1.9.4",
         "pipelines-crds": "https://github.com/kubeflow/pipelines.git/manifests/kustomize/"
-                          "cluster-scoped-resources?ref=2.14.3",
+                          "cluster-scoped-resources?ref=2.17.0",
         "pipelines": "https://github.com/kubeflow/pipelines.git/manifests/kustomize/env/"
-                     "platform-agnostic?ref=2.14.3",
+                     "platform-agnostic?ref=2.17.0",
         "katib": "https://github.com/kubeflow/katib.git/manifests/v1beta1/installs/"
-                 "katib-standalone?ref=v0.18.0",
-        "notebooks": "https://github.com/kubeflow/kubeflow.git/components/notebook-controller/config/"
-                     "overlays/kubeflow?ref=v1.10.0",
+                 "katib-standalone?ref=v0.19.0",
+        "notebooks": "https://github.com/kubeflow/notebooks.git/components/notebook-controller/config/"
+                     "overlays/kubeflow?ref=v1.11.0",
     }
     other = _config({"katib": {"enabled": True, "certManager": True},
                      "notebooks": {"enabled": True, "istio": False}})
     assert kustomize_installs(other) == {
         "katib": "https://github.com/kubeflow/katib.git/manifests/v1beta1/installs/"
-                 "katib-cert-manager?ref=v0.18.0",
-        "notebooks": "https://github.com/kubeflow/kubeflow.git/components/notebook-controller/config/"
-                     "overlays/standalone?ref=v1.10.0",
+                 "katib-cert-manager?ref=v0.19.0",
+        "notebooks": "https://github.com/kubeflow/notebooks.git/components/notebook-controller/config/"
+                     "overlays/standalone?ref=v1.11.0",
     }
 
 
@@ -106,7 +106,7 @@ def test_torch_runtime_is_rendered_after_the_release_and_conforms(run_component,
     assert runtime.inputs["spec"] == torch_runtime()["spec"]
     container = runtime.inputs["spec"]["template"]["spec"]["replicatedJobs"][0]["template"]["spec"][
         "template"]["spec"]["containers"][0]
-    assert container == {"name": "node", "image": "pytorch/pytorch:2.7.1-cuda12.6-cudnn9-runtime"}
+    assert container == {"name": "node", "image": "pytorch/pytorch:2.13.0-cuda13.0-cudnn9-runtime"}
     conformance.assert_conformant(conformance.validate_object(torch_runtime()))
     off = _plan(run_component, {"trainer": {"enabled": True, "torchRuntime": False}})
     assert off.find(RUNTIME) == []
@@ -127,7 +127,7 @@ def test_prod_selection_namespaces_and_protected_directories(run_component, conf
     crds = plan.one(DIRECTORY, "kf-pipelines-crds")
     pipelines = plan.one(DIRECTORY, "kf-pipelines")
     assert crds.inputs == {"directory": "https://github.com/kubeflow/pipelines.git/manifests/kustomize/"
-                                        "cluster-scoped-resources?ref=2.14.3"}
+                                        "cluster-scoped-resources?ref=2.17.0"}
     assert crds.dependencies == [shared.urn]
     assert sorted(pipelines.dependencies) == sorted([shared.urn, crds.urn])
     for directory in (crds, pipelines):

@@ -14,7 +14,7 @@ from gpu_platform.training.kueue import KueueConfig, kueue_values
 from gpu_platform.training.teams import TeamConfig
 
 RELEASE = "kubernetes:helm.sh/v3:Release"
-CR = "kubernetes:kueue.x-k8s.io/v1beta1:"
+CR = "kubernetes:kueue.x-k8s.io/v1beta2:"
 POOLS = {
     "train": GpuPool.model_validate({"role": "training", "gpu": {"model": "H100-80GB", "count": 8},
                                      "maxSize": 4}),
@@ -97,7 +97,7 @@ def test_queue_wiring_local_queue_to_cluster_queue_to_flavors(run_component, con
     assert local.dependencies == [cq.urn]
     assert cq.inputs["metadata"]["name"] == "cv"
     assert cq.inputs["spec"] == {
-        "cohort": "gpu-platform",
+        "cohortName": "gpu-platform",
         "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "cv"}},
         "queueingStrategy": "BestEffortFIFO",
         "resourceGroups": [

@@ -31,7 +31,7 @@ def test_builds_every_part_in_order(run_component, conformance):
     assert set(ray.dependencies) == {
         plan.one("kubernetes:helm.sh/v3:Release", "training-kuberay-chart").urn,
         plan.one("kubernetes:core/v1:Namespace", "training-teams-ml-ns").urn,
-        plan.one("kubernetes:kueue.x-k8s.io/v1beta1:LocalQueue", "training-kueue-ml-localqueue").urn,
+        plan.one("kubernetes:kueue.x-k8s.io/v1beta2:LocalQueue", "training-kueue-ml-localqueue").urn,
     }
     policy = plan.one("kubernetes:networking.k8s.io/v1:NetworkPolicy",
                       "training-teams-ml-allow-ingress-namespaces")

@@ -142,7 +142,7 @@ def test_volcano_replaces_kueue_and_labels_queued_rayclusters(run_component, con
         plan.one(QUEUE, "training-volcano-ml-queue").urn}
     free = plan.one("kubernetes:ray.io/v1:RayCluster", "training-ray-free-raycluster")
     assert free.inputs["metadata"]["labels"] == MANAGED_BY_LABELS
-    assert plan.find("kubernetes:kueue.x-k8s.io/v1beta1:ClusterQueue") == []
+    assert plan.find("kubernetes:kueue.x-k8s.io/v1beta2:ClusterQueue") == []
     conformance.assert_conformant(conformance.validate_all(plan.kubernetes_objects()))
 
 

@@ -142,8 +142,10 @@ def server():
 def pins(fixture):
     host = fixture.base.removeprefix("http://")
     charts = [
-        ChartPin(f"{fixture.base}/charts", "demo", "1.2.3", "https://github.com/acme/demo/blob/v1.2.3/Chart.yaml"),
-        ChartPin(f"oci://{host}/acme/charts", "ocidemo", "0.3.0", "https://github.com/acme/o/blob/v0.3.0/x"),
+        ChartPin(f"{fixture.base}/charts", "demo", "1.2.3", "https://github.com/acme/demo/blob/v1.2.3/Chart.yaml",
+                 "2026-01-01"),
+        ChartPin(f"oci://{host}/acme/charts", "ocidemo", "0.3.0", "https://github.com/acme/o/blob/v0.3.0/x",
+                 "2026-01-01"),
     ]
     crds = [CrdSource("acme/operator", "v2.0.0", ("config/crd/acme.io_gadgets.yaml",))]
     return charts, crds
@@ -205,7 +207,7 @@ def test_a_complete_folder_is_reused_without_any_request(server, tmp_path):
 
 def test_a_pin_missing_from_the_index_fails(server, tmp_path):
     charts, _ = pins(server)
-    missing = [ChartPin(charts[0].repository, "demo", "9.9.9", charts[0].source)]
+    missing = [ChartPin(charts[0].repository, "demo", "9.9.9", charts[0].source, "2026-01-01")]
     with pytest.raises(FetchError) as caught:
         fetch(server, tmp_path, charts=missing, crds=[])
     assert str(caught.value) == (

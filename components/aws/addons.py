@@ -13,6 +13,8 @@ from pydantic import Field
 from gpu_platform.aws.config import AwsConfig, needs_cluster_autoscaler
 from gpu_platform.aws.eks_cluster import AWS_REGION_PATTERN, SYSTEM_LABEL
 from gpu_platform.aws.workload_identity import ROLE_ARN_ANNOTATION, workload_role
+from gpu_platform.catalog.addon_versions import cluster_autoscaler_image
+from gpu_platform.catalog.eks_versions import EKS_KUBERNETES_VERSION
 from gpu_platform.config import ComponentArgs, ConfigIssue, component_args
 from gpu_platform.config.args import InputStr
 from gpu_platform.config.errors import issue
@@ -62,8 +64,12 @@ def autoscaler_statements(cluster_name: str) -> list[dict[str, Any]]:
     ]
 
 
-def autoscaler_values(cluster_name: str, region: str, role_arn: Any) -> dict[str, Any]:
+def autoscaler_values(cluster_name: str, region: str, role_arn: Any,
+                      kubernetes_version: str = EKS_KUBERNETES_VERSION) -> dict[str, Any]:
+    # the autoscaler's minor must equal the cluster's; the chart defaults to its newest image
+    image = cluster_autoscaler_image(kubernetes_version)
     return {
+        "image": {"repository": image.repository, "tag": image.tag},
         "cloudProvider": "aws",
         "awsRegion": region,  # pods cannot reach IMDS (hop limit 1) to discover it
         "autoDiscovery": {"clusterName": cluster_name},
@@ -90,6 +96,8 @@ class AwsAddonsArgs(ComponentArgs):
 
     cluster_name: DnsLabel
     region: str = Field(pattern=AWS_REGION_PATTERN)
+    # the cluster's Kubernetes version: the autoscaler's minor must match it
+    kubernetes_version: str = EKS_KUBERNETES_VERSION
     oidc_provider_arn: InputStr
     oidc_provider_url: InputStr
     cluster_autoscaler: bool = True
@@ -107,7 +115,7 @@ class AwsAddonsArgs(ComponentArgs):
            oidc_provider_arn: pulumi.Input[str], oidc_provider_url: pulumi.Input[str]) -> AwsAddonsArgs:
         """The args for an environment's ``aws`` config and ``gpuPools``."""
         return cls(
-            cluster_name=config.cluster.name, region=region,
+            cluster_name=config.cluster.name, region=region, kubernetes_version=config.cluster.version,
             oidc_provider_arn=oidc_provider_arn, oidc_provider_url=oidc_provider_url,
             cluster_autoscaler=needs_cluster_autoscaler(pools),
             efa_pools={n: p for n, p in pools.items()
@@ -141,7 +149,8 @@ class AwsAddons(pulumi.ComponentResource):
                 namespace=NAMESPACE, service_account=AUTOSCALER_SA,
                 statements=autoscaler_statements(cluster_name), opts=child)
             self.autoscaler_role_arn = self.autoscaler_role.arn
-            values = autoscaler_values(cluster_name, args.region, self.autoscaler_role.arn)
+            values = autoscaler_values(cluster_name, args.region, self.autoscaler_role.arn,
+                                       args.kubernetes_version)
             self.autoscaler = helm_release(
                 child_name(name, "cluster-autoscaler"), CLUSTER_AUTOSCALER,
                 release_name="cluster-autoscaler", namespace=NAMESPACE,

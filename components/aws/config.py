@@ -8,12 +8,12 @@ from typing import Literal
 from pydantic import Field
 
 from gpu_platform.aws.cidrs import cidr_problem
+from gpu_platform.catalog.eks_versions import EKS_KUBERNETES_VERSION, EKS_VERSIONS, SupportType
 from gpu_platform.catalog.instances import INSTANCE_TYPES, close_instance_types, instance_types_with
 from gpu_platform.config import ConfigIssue, ConfigModel
 from gpu_platform.config.errors import issue
 from gpu_platform.core.names import DnsLabel, PositiveInt
 from gpu_platform.core.pools import GpuPool, PoolPlacement
-from gpu_platform.versions import EKS_KUBERNETES_VERSION
 
 AmiType = Literal["AL2023_x86_64_NVIDIA", "BOTTLEROCKET_x86_64_NVIDIA"]
 CapacityType = Literal["ON_DEMAND", "SPOT", "CAPACITY_BLOCK"]
@@ -76,7 +76,10 @@ class SystemPoolConfig(ConfigModel):
 
 class EksClusterConfig(ConfigModel):
     name: DnsLabel
-    version: str = EKS_KUBERNETES_VERSION
+    version: str = EKS_KUBERNETES_VERSION  # any version in catalog.eks_versions.EKS_VERSIONS
+    # upgradePolicy.supportType, always set (AWS's own default is EXTENDED, billed at the extended
+    # rate once standard support ends); EXTENDED is an opt-in to keep an old version running
+    support_type: SupportType = "STANDARD"
     endpoint_private_access: bool = True
     endpoint_public_access: bool = True
     public_access_cidrs: list[str] = Field(default_factory=list)  # empty: EKS default (any)
@@ -84,11 +87,11 @@ class EksClusterConfig(ConfigModel):
     system_pool: SystemPoolConfig = Field(default_factory=SystemPoolConfig)
 
     def issues(self) -> Iterator[ConfigIssue]:
-        if self.version != EKS_KUBERNETES_VERSION:
+        if self.version not in EKS_VERSIONS:
             yield issue(
                 "version",
-                f"the EKS add-on versions pinned in components/versions.py (EKS_ADDON_VERSIONS) "
-                f"are for Kubernetes {EKS_KUBERNETES_VERSION}; raise both together",
+                f"not an EKS version EKS still runs; use one of {', '.join(EKS_VERSIONS)} "
+                f"(components/catalog/eks_versions.py; default {EKS_KUBERNETES_VERSION})",
                 self.version,
             )
         if not (self.endpoint_private_access or self.endpoint_public_access):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from datetime import date
 from typing import Any
 
 import pulumi
@@ -14,11 +15,12 @@ from gpu_platform.aws.cidrs import zone_subnets
 from gpu_platform.aws.config import CONTROL_PLANE_LOGS, EksClusterConfig
 from gpu_platform.aws.launch import metadata_options, root_block_device
 from gpu_platform.aws.node_pool import NodePoolCluster
+from gpu_platform.catalog.addon_versions import EKS_ADDONS
+from gpu_platform.catalog.eks_versions import support_warnings
 from gpu_platform.config import ComponentArgs, ConfigError, component_args
 from gpu_platform.config.errors import PATTERN_HINTS, issue
 from gpu_platform.core.component import child_options
 from gpu_platform.core.names import LABEL_PREFIX, child_name
-from gpu_platform.versions import EKS_ADDON_VERSIONS
 
 CLUSTER_TYPE = "gpu-platform:aws:EksCluster"
 SYSTEM_LABEL = f"{LABEL_PREFIX}/node-class"
@@ -169,6 +171,7 @@ class EksCluster(pulumi.ComponentResource):
             child_name(name, "cluster"),
             name=config.name,
             version=config.version,
+            upgrade_policy={"support_type": config.support_type},
             role_arn=self.cluster_role.arn,
             vpc_config=vpc_config,
             encryption_config={"provider": {"key_arn": self.secrets_key.arn}, "resources": ["secrets"]},
@@ -194,19 +197,24 @@ class EksCluster(pulumi.ComponentResource):
             self.node_role.arn, *(a.id for a in self.node_role_attachments)
         ).apply(lambda resolved: str(resolved[0]))
 
+        for warning in support_warnings(config.version, config.support_type, date.today()):
+            pulumi.log.warn(warning, resource=self)
         self.system_pool = self._system_pool(name, config, child)
         self.addons = {
             addon: aws.eks.Addon(
                 child_name(name, f"addon-{addon}"),
                 cluster_name=self.cluster.name,
                 addon_name=addon,
-                addon_version=version,
+                # the add-on's default build for the cluster's Kubernetes version, asked of AWS;
+                # the offline plan answers from versions.EKS_ADDON_VERSIONS (catalog.addon_versions)
+                addon_version=aws.eks.get_addon_version_output(
+                    addon_name=addon, kubernetes_version=config.version).version,
                 resolve_conflicts_on_create="OVERWRITE",
                 resolve_conflicts_on_update="OVERWRITE",
                 # CoreDNS pods need a node to become ready on
                 opts=child_options(
                     self, opts, depends_on=[self.system_pool] if addon == "coredns" else []))
-            for addon, version in EKS_ADDON_VERSIONS.items()
+            for addon in EKS_ADDONS
         }
         rendered: pulumi.Output[str] = pulumi.Output.all(
             self.cluster.name, self.cluster.endpoint,

@@ -31,14 +31,18 @@ def child_options(
     opts: pulumi.ResourceOptions | None,
     *,
     depends_on: Sequence[pulumi.Resource] = (),
+    aliases: Sequence[pulumi.Alias | str] | None = None,
 ) -> pulumi.ResourceOptions:
     """Options for a component's child: ``parent``, after the component's own ``depends_on``
-    and ``depends_on`` (resources created earlier inside the component); each resource once."""
+    and ``depends_on`` (resources created earlier inside the component), each resource once;
+    ``aliases`` where the child moved (a renamed or retyped resource keeps its state)."""
     unique: list[pulumi.Resource] = []
     for resource in [*depends_on_of(opts), *depends_on]:
         if not any(resource is seen for seen in unique):
             unique.append(resource)
-    return pulumi.ResourceOptions(parent=parent, depends_on=unique)
+    return pulumi.ResourceOptions(
+        parent=parent, depends_on=unique, aliases=list(aliases) if aliases else None
+    )
 
 
 __all__ = ["child_options", "depends_on_of"]

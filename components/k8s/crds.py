@@ -18,7 +18,7 @@ CHART_CRDS: dict[str, tuple[CrdHandling, str]] = {
     "gpu-operator": ("crds-folder", "deployments/gpu-operator/crds; operator.cleanupCRD stays false"),
     "network-operator": ("crds-folder", "deployment/network-operator/crds; upgradeCRDs hook"),
     "kuberay-operator": ("crds-folder", "helm-chart/kuberay-operator/crds"),
-    "whereabouts": ("crds-folder", "deployment/whereabouts-chart/crds"),
+    "whereabouts-chart": ("crds-folder", "deployment/whereabouts-chart/crds"),
     "fluid": ("crds-folder", "charts/fluid/fluid/crds; crdUpgrade job applies new versions"),
     "cert-manager": ("kept-by-chart", "templated CRDs annotated keep with crds.keep: true"),
     "kserve-crd": ("guarded-release", "the chart is only templated CRDs, installed apart from KServe"),

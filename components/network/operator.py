@@ -43,6 +43,7 @@ from gpu_platform.versions import (
     NETWORK_OPERATOR_COMPONENT_TAG,
     NETWORK_OPERATOR_IMAGE_REPOSITORY,
     WHEREABOUTS,
+    WHEREABOUTS_IMAGE,
 )
 
 NETWORK_OPERATOR_TYPE = "gpu-platform:network:NetworkOperator"
@@ -232,8 +233,9 @@ def network_operator_values(
 
 def whereabouts_values() -> dict[str, Any]:
     # The chart's defaults tolerate every NoSchedule taint (GPU pools included) and install into
-    # kube-system (namespaceOverride); nothing to change.
-    return {}
+    # kube-system (namespaceOverride). The image is stated: git's values.yaml says v0.8.0, only the
+    # published chart carries the release's image.
+    return {"image": {"repository": WHEREABOUTS_IMAGE.repository, "tag": WHEREABOUTS_IMAGE.tag}}
 
 
 class NetworkOperator(pulumi.ComponentResource):

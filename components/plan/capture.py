@@ -36,7 +36,8 @@ class UnknownInvokeError(RuntimeError):
     def __init__(self, token: str):
         super().__init__(
             f"the offline plan has no mock for the invoke '{token}'; add an answer for it to "
-            "gpu_platform.plan.capture.INVOKE_ANSWERS (or pass invokes= to the runner)"
+            "gpu_platform.plan.capture.INVOKE_ANSWERS or the plan policy's invokes (or pass invokes= "
+            "to the runner)"
         )
         self.token = token
 
@@ -129,7 +130,10 @@ class PlanMocks(Mocks):
     """Resource outputs echo their inputs; invokes must be known or they fail."""
 
     def __init__(self, invokes: Mapping[str, InvokeAnswer] | None = None):
-        self.invokes = {**INVOKE_ANSWERS, **(invokes or {})}
+        from gpu_platform.plan.policy import default_policy  # policy imports this module
+
+        # generic fakes, then the domain's answers (the plan policy's), then the caller's
+        self.invokes = {**INVOKE_ANSWERS, **default_policy().invokes, **(invokes or {})}
 
     def new_resource(self, args: MockResourceArgs) -> tuple[str | None, dict]:
         return f"{args.name}-id", _fake_outputs(args)

@@ -11,6 +11,7 @@ import json
 import os
 import sys
 from collections.abc import Callable, Sequence
+from datetime import date
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -60,6 +61,7 @@ examples:
   gpu-platform diff base/plan.json build/dev/plan.json   Markdown: old -> new for each change
   gpu-platform upstream fetch .upstream          upstream charts and CRDs at the pinned versions
   gpu-platform snapshot                          refresh tests/snapshots/urns.json
+  gpu-platform versions                          every pin, its source and date; stale ones flagged
 """
 
 # Readiness hook: callables taking the Plan and returning problem lines. `plan` runs each after
@@ -135,6 +137,15 @@ def _parser() -> argparse.ArgumentParser:
     )
     fetch.add_argument("dir", type=Path, metavar="DIR", help="cache folder (created when missing)")
 
+    versions = commands.add_parser(
+        "versions", help="print every pin with its source and date; flag stale or end-of-life ones",
+        description="Every pinned version the plan policy knows (this library's: charts, images, "
+                    "kustomize refs, EKS versions and add-ons), with its source and release date; "
+                    "pins older than a year or past end of life are flagged.",
+        formatter_class=_formatter,
+    )
+    versions.add_argument("--today", type=date.fromisoformat, help="judge as of this date (YYYY-MM-DD)")
+    versions.add_argument("--strict", action="store_true", help="exit 1 when any pin is flagged")
     snapshot = commands.add_parser(
         "snapshot", help="record every stack's URNs and data guards in tests/snapshots/urns.json",
         formatter_class=_formatter,
@@ -242,7 +253,18 @@ def cmd_snapshot(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-COMMANDS = {"plan": cmd_plan, "diff": cmd_diff, "upstream": cmd_upstream, "snapshot": cmd_snapshot}
+def cmd_versions(args: argparse.Namespace) -> int:
+    report = default_policy().pins_report
+    if report is None:
+        print("error: the plan policy has no pins report", file=sys.stderr)
+        return EXIT_UNREADABLE
+    text, flagged = report(args.today or date.today())
+    print(text, end="")
+    return EXIT_UNREADABLE if args.strict and flagged else EXIT_OK
+
+
+COMMANDS = {"plan": cmd_plan, "diff": cmd_diff, "upstream": cmd_upstream, "snapshot": cmd_snapshot,
+            "versions": cmd_versions}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from importlib.metadata import entry_points
 from typing import Any
 
@@ -85,6 +86,10 @@ class PlanPolicy:
     # what ``gpu-platform upstream fetch`` downloads: pinned charts and operators' CRD files
     upstream_charts: tuple[Any, ...] = ()  # each a plan.upstream.ChartSource
     upstream_crds: tuple[Any, ...] = ()  # each a plan.upstream.CrdSource
+    # answers for data sources (invoke token -> answer) the domain's programs call offline
+    invokes: Mapping[str, Callable[[Mapping[str, Any]], dict[str, Any]]] = field(default_factory=dict)
+    # ``gpu-platform versions``: (report text, number of flagged pins) as of a date
+    pins_report: Callable[[date], tuple[str, int]] | None = None
 
     def price(self, instance_type: str) -> float | None:
         found = self.prices.get(instance_type)
@@ -130,6 +135,8 @@ class PlanPolicy:
             classified_by_rules=self.classified_by_rules | other.classified_by_rules,
             upstream_charts=(*self.upstream_charts, *other.upstream_charts),
             upstream_crds=(*self.upstream_crds, *other.upstream_crds),
+            invokes={**other.invokes, **self.invokes},
+            pins_report=self.pins_report or other.pins_report,
         )
 
 

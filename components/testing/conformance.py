@@ -83,6 +83,9 @@ UPSTREAM_ENV = "GPU_PLATFORM_UPSTREAM"
 
 _MAX_MESSAGE = 300
 
+#: Upstream folders named apart from the published chart (whereabouts publishes "whereabouts-chart").
+UPSTREAM_CHART_DIRS: dict[str, str] = {"whereabouts-chart": "whereabouts"}
+
 # ObjectMeta as a client may send it. CRD schemas declare metadata as a bare ``type: object``
 # (the API server validates it as ObjectMeta itself), so it is checked against this instead.
 _STRING_MAP: dict[str, Any] = {"type": "object", "additionalProperties": {"type": "string"}}
@@ -713,7 +716,7 @@ class Conformance:
         """
         free_form = [*free_form, *(path for path, _why in KNOWN_FREE_FORM.get(chart, ()))]
         where = f"helm/{chart}"
-        chart_dir = self.root / "charts" / chart
+        chart_dir = self.root / "charts" / UPSTREAM_CHART_DIRS.get(chart, chart)
         values_file = chart_dir / "values.yaml"
         if not values_file.is_file():
             return [f"{where}: no upstream values.yaml for chart {chart!r} (looked in {chart_dir})"]

@@ -256,7 +256,7 @@ def kustomize_installs(config: KubeflowConfig) -> dict[str, str]:
     if config.notebooks.enabled:
         overlay = "kubeflow" if config.notebooks.istio else "standalone"
         installs["notebooks"] = kustomize_url(
-            "kubeflow", f"components/notebook-controller/config/overlays/{overlay}", KUBEFLOW_NOTEBOOKS_REF)
+            "notebooks", f"components/notebook-controller/config/overlays/{overlay}", KUBEFLOW_NOTEBOOKS_REF)
     return installs
 
 

@@ -31,7 +31,10 @@ from gpu_platform.training.teams import TeamConfig, team_pool_reference_issues
 from gpu_platform.versions import KUEUE
 
 KUEUE_TYPE = "gpu-platform:training:Kueue"
-KUEUE_API = "kueue.x-k8s.io/v1beta1"
+# v1beta2: v1beta1 is deprecated in the pinned 0.19.2 CRDs ("Use v1beta2 instead") and no longer
+# served from 0.20. Objects created as v1beta1 keep their URNs through a type alias (a move).
+KUEUE_API = "kueue.x-k8s.io/v1beta2"
+KUEUE_PREVIOUS_APIS = ("kueue.x-k8s.io/v1beta1",)
 KUEUE_IMAGE = "registry.k8s.io/kueue/kueue"  # the git chart defaults to a staging image
 CPU_FLAVOR = "cpu"
 
@@ -146,7 +149,7 @@ def render_cluster_queue(team: str, config: TeamConfig, kueue: KueueConfig) -> d
     return {
         "apiVersion": KUEUE_API, "kind": "ClusterQueue", "metadata": _meta(team),
         "spec": {
-            "cohort": kueue.cohort,
+            "cohortName": kueue.cohort,  # v1beta1's `cohort`
             "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": team}},
             "queueingStrategy": kueue.queueing_strategy,
             "resourceGroups": groups,
@@ -158,6 +161,11 @@ def render_cluster_queue(team: str, config: TeamConfig, kueue: KueueConfig) -> d
 def render_local_queue(team: str) -> dict[str, Any]:
     return {"apiVersion": KUEUE_API, "kind": "LocalQueue", "metadata": _meta(team, team),
             "spec": {"clusterQueue": team}}
+
+
+def previous_types(kind: str) -> list[pulumi.Alias]:
+    """Aliases to the Pulumi types this kind had under earlier Kueue API versions."""
+    return [pulumi.Alias(type_=f"kubernetes:{api}:{kind}") for api in KUEUE_PREVIOUS_APIS]
 
 
 class Kueue(pulumi.ComponentResource):
@@ -188,7 +196,8 @@ class Kueue(pulumi.ComponentResource):
         )
         self.namespace_resource, self.release = install.namespace, install.release
         self.namespace, self.release_name = install.namespace_name, install.release_name
-        after_chart = child_options(self, opts, depends_on=[self.release])
+        after_chart = child_options(self, opts, depends_on=[self.release],
+                                    aliases=previous_types("ResourceFlavor"))
         flavors = [
             custom_resource(child_name(name, f"flavor-{CPU_FLAVOR}"), render_cpu_flavor(), after_chart)
         ]
@@ -203,12 +212,14 @@ class Kueue(pulumi.ComponentResource):
         for team, team_config in args.teams.items():
             cq = custom_resource(child_name(name, f"{team}-clusterqueue"),
                                  render_cluster_queue(team, team_config, args),
-                                 child_options(self, opts, depends_on=[self.release, *flavors]))
+                                 child_options(self, opts, depends_on=[self.release, *flavors],
+                                               aliases=previous_types("ClusterQueue")))
             ns = (team_namespaces or {}).get(team)
             self.cluster_queues[team] = cq
             self.local_queues[team] = custom_resource(
                 child_name(name, f"{team}-localqueue"), render_local_queue(team),
-                child_options(self, opts, depends_on=[cq, *([ns] if ns else [])]))
+                child_options(self, opts, depends_on=[cq, *([ns] if ns else [])],
+                              aliases=previous_types("LocalQueue")))
         self.cluster_queue_names = object_names(self.cluster_queues)
         self.local_queue_names = object_names(self.local_queues)
         self.register_outputs({
