@@ -205,8 +205,9 @@ def training_rules(c: GpuAlertsConfig) -> list[tuple[AlertSettings, dict[str, An
     ]
 
 
-def _ratio(metric: str, bad: str, window: str) -> str:
-    scoped = 'inference_service!=""'
+def _ratio(metric: str, bad: str, window: str, scope: str = "") -> str:
+    """Rate of the ``bad`` requests over all requests of each InferenceService."""
+    scoped = 'inference_service!=""' + (f", {scope}" if scope else "")
     return (
         f"sum by ({ISVC}) (rate({metric}{{{scoped}, {bad}}}[{window}]))"
         f" / sum by ({ISVC}) (rate({metric}{{{scoped}}}[{window}]))"
@@ -218,7 +219,8 @@ def serving_rules(c: GpuAlertsConfig) -> list[tuple[AlertSettings, dict[str, Any
     first = (f"kubectl -n {label('namespace')} logs -l serving.kserve.io/inferenceservice="
              f"{label('inference_service')} -c kserve-container --tail=200")
     component = f"{MODEL} (vLLM predictor)"
-    http = _ratio("http_requests_total", 'handler=~"/v1/.+", status=~"5.."', errors.window)
+    # the OpenAI API only: probes of /health and scrapes of /metrics are not requests
+    http = _ratio("http_requests_total", 'status=~"5.."', errors.window, 'handler=~"/v1/.+"')
     engine = _ratio("vllm:request_success_total", 'finished_reason="error"', errors.window)
     return [
         (errors, rule(

@@ -87,7 +87,7 @@ def cost_recording_rules(prices: Mapping[str, PoolPrice]) -> list[dict[str, Any]
         {"record": NODE_UNITS,
          "expr": f"sum by (node) (kube_node_status_capacity{{{KSM_GPU_RESOURCES}}}) > 0"},
         {"record": GPUS_PER_UNIT,
-         "expr": f"{node_pool} * on (pool) group_left {POOL_GPUS} / on (node) {NODE_UNITS}"},
+         "expr": f"{node_pool} * on (pool) group_left {POOL_GPUS} / on (node) group_left {NODE_UNITS}"},
         {"record": ALLOCATED,
          "expr": f"sum by (namespace, pool) ({_running_gpu_requests()}"
                  f" * on (node) group_left (pool) {GPUS_PER_UNIT})"},
