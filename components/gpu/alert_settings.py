@@ -38,7 +38,7 @@ GPU_IDLE_PAID_USD_PER_HOUR = 20.0
 
 
 def _for(default: str) -> str:
-    return Field(default=default, alias="for", pattern=DURATION_PATTERN)  # type: ignore[no-any-return]
+    return Field(default=default, alias="for", pattern=DURATION_PATTERN)
 
 
 class AlertSettings(ConfigModel):

@@ -29,6 +29,9 @@ from gpu_platform.core.names import MANAGED_BY_LABELS
 NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"
 PROMETHEUS_POD_LABELS = {"app.kubernetes.io/name": "prometheus"}
 COMPONENT_LABEL = {"app.kubernetes.io/component": "scrape-paths"}
+# Metrics the workload's own code exports (no exporter's catalog lists them), comma-separated on
+# the PodMonitor, so the readiness check knows which monitor is meant to collect them.
+APPLICATION_METRICS_ANNOTATION = "gpu-platform.io/application-metrics"
 
 
 @dataclass(frozen=True)
@@ -43,6 +46,7 @@ class ScrapeTarget:
     relabelings: tuple[Mapping[str, Any], ...] = ()
     isolated_namespaces: tuple[str, ...] = ()  # namespaces with a default-deny ingress policy
     path: str = "/metrics"
+    application_metrics: tuple[str, ...] = ()  # e.g. a training job's step counter
 
 
 def label_to_target(pod_label: str, target_label: str) -> dict[str, Any]:
@@ -56,14 +60,17 @@ def pod_monitor(target: ScrapeTarget, monitoring_namespace: str, interval: str) 
     endpoint: dict[str, Any] = {"port": target.port, "path": target.path, "interval": interval}
     if target.relabelings:
         endpoint["relabelings"] = [dict(r) for r in target.relabelings]
+    metadata: dict[str, Any] = {
+        "name": target.name,
+        "namespace": monitoring_namespace,
+        "labels": {**MANAGED_BY_LABELS, **COMPONENT_LABEL},
+    }
+    if target.application_metrics:
+        metadata["annotations"] = {APPLICATION_METRICS_ANNOTATION: ",".join(target.application_metrics)}
     return {
         "apiVersion": "monitoring.coreos.com/v1",
         "kind": "PodMonitor",
-        "metadata": {
-            "name": target.name,
-            "namespace": monitoring_namespace,
-            "labels": {**MANAGED_BY_LABELS, **COMPONENT_LABEL},
-        },
+        "metadata": metadata,
         "spec": {
             "namespaceSelector": {"matchNames": sorted(target.namespaces)},
             "selector": dict(target.selector),

@@ -56,6 +56,8 @@ def scrape_targets(env: EnvironmentConfig) -> list[ScrapeTarget]:
             isolated_namespaces=teams,
         ))
     kubeflow = env.training.kubeflow
+    stalled = env.gpu_alerts.training_stalled
+    step_metric = (stalled.metric,) if env.gpu_alerts.enabled and stalled.enabled else ()
     for enabled, name, key in (
         (kubeflow.trainer.enabled, "training-jobs", JOBSET_LABEL),
         (kubeflow.training_operator.enabled, "training-operator-jobs", TRAINING_OPERATOR_LABEL),
@@ -63,7 +65,7 @@ def scrape_targets(env: EnvironmentConfig) -> list[ScrapeTarget]:
         if teams and enabled:
             targets.append(ScrapeTarget(
                 name=name, namespaces=teams, selector=_exists(key), port=TRAINING_METRICS_PORT,
-                isolated_namespaces=teams,
+                isolated_namespaces=teams, application_metrics=step_metric,
             ))
     return targets
 
