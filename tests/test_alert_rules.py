@@ -259,6 +259,16 @@ def run_promtool(tmp_path: Path, tests: list[dict[str, Any]]) -> subprocess.Comp
                           capture_output=True, text=True, timeout=300)
 
 
+def test_missing_promtool_skips_locally_and_fails_under_ci(monkeypatch):
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    monkeypatch.delenv("CI", raising=False)
+    with pytest.raises(pytest.skip.Exception, match="promtool is absent"):
+        promtool()
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="promtool is required under CI"):
+        promtool()
+
+
 def test_every_alert_has_a_case():
     alerts = {r["alert"] for g in rule_groups() for r in g["rules"] if "alert" in r}
     assert alerts == set(CASES)
