@@ -62,11 +62,20 @@ def requests(resource: str, amount: int, **labels: str) -> dict[str, str]:
 CASES: dict[str, tuple[str, list[dict[str, str]], list[dict[str, str]], list[dict[str, str]]]] = {
     "GpuUnavailable": (
         "10m",
+        # one GPU marked unhealthy; a MIG node (mixed strategy) that lost its slices
         [s("kube_node_status_allocatable", {"node": "n1", "resource": "nvidia_com_gpu"}, "7x20"),
-         s("kube_node_status_capacity", {"node": "n1", "resource": "nvidia_com_gpu"}, "8x20")],
-        [{"node": "n1", "resource": "nvidia_com_gpu"}],
+         s("kube_node_status_capacity", {"node": "n1", "resource": "nvidia_com_gpu"}, "8x20"),
+         s("kube_node_status_capacity", {"node": "n2", "resource": "nvidia_com_mig_3g_40gb"}, "0x20"),
+         s("kube_node_status_allocatable", {"node": "n2", "resource": "nvidia_com_mig_3g_40gb"}, "0x20")],
+        [{"node": "n1"}, {"node": "n2"}],
+        # healthy, including a mixed-strategy MIG node that offers no whole nvidia.com/gpu
         [s("kube_node_status_allocatable", {"node": "n1", "resource": "nvidia_com_gpu"}, "8x20"),
-         s("kube_node_status_capacity", {"node": "n1", "resource": "nvidia_com_gpu"}, "8x20")],
+         s("kube_node_status_capacity", {"node": "n1", "resource": "nvidia_com_gpu"}, "8x20"),
+         s("kube_node_status_capacity", {"node": "n2", "resource": "nvidia_com_gpu"}, "0x20"),
+         s("kube_node_status_allocatable", {"node": "n2", "resource": "nvidia_com_gpu"}, "0x20"),
+         s("kube_node_status_capacity", {"node": "n2", "resource": "nvidia_com_mig_3g_40gb"}, "16x20"),
+         s("kube_node_status_allocatable", {"node": "n2", "resource": "nvidia_com_mig_3g_40gb"},
+           "16x20")],
     ),
     "GpuLowUtilization": (
         "45m",

@@ -16,7 +16,8 @@ def by_name(config):
     return {rule["alert"]: rule for rule in gpu_alert_rules(config)}
 
 
-GPU_REQUESTS = 'kube_pod_container_resource_requests{resource=~"nvidia_com_gpu|nvidia_com_mig_.+"} > 0'
+GPU_RESOURCES = 'resource=~"nvidia_com_gpu|nvidia_com_gpu_shared|nvidia_com_mig_.+"'
+GPU_REQUESTS = f"kube_pod_container_resource_requests{{{GPU_RESOURCES}}} > 0"
 LOW_UTIL_BY = "avg by (Hostname, hostname, gpu, GPU_I_ID, exported_namespace, exported_pod)"
 
 
@@ -38,9 +39,9 @@ def test_default_rules_have_exact_expressions_durations_and_severities():
     engine = isvc_ratio.format(m="vllm:request_success_total", scope="", bad='finished_reason="error"')
     assert {name: (r["expr"], r["for"], r["labels"]) for name, r in rules.items()} == {
         "GpuUnavailable": (
-            'kube_node_status_allocatable{resource="nvidia_com_gpu"}'
-            ' < kube_node_status_capacity{resource="nvidia_com_gpu"}'
-            ' or kube_node_status_capacity{resource="nvidia_com_gpu"} == 0',
+            f"sum by (node) (kube_node_status_allocatable{{{GPU_RESOURCES}}})"
+            f" < sum by (node) (kube_node_status_capacity{{{GPU_RESOURCES}}})"
+            f" or sum by (node) (kube_node_status_capacity{{{GPU_RESOURCES}}}) == 0",
             "5m", {"severity": "critical"},
         ),
         "GpuLowUtilization": (low_utilization("10m", 20), "30m", {"severity": "warning"}),

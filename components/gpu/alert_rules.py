@@ -34,8 +34,9 @@ from gpu_platform.gpu.alert_settings import AlertSettings
 if TYPE_CHECKING:
     from gpu_platform.gpu.alerts import GpuAlertsConfig
 
-# kube-state-metrics' names of whole GPUs and MIG slices (``nvidia.com/mig-3g.40gb``)
-KSM_GPU_RESOURCES = 'resource=~"nvidia_com_gpu|nvidia_com_mig_.+"'
+# kube-state-metrics' names of whole GPUs, renamed time-sliced replicas (``nvidia.com/gpu.shared``)
+# and MIG slices of the mixed strategy (``nvidia.com/mig-3g.40gb``)
+KSM_GPU_RESOURCES = 'resource=~"nvidia_com_gpu|nvidia_com_gpu_shared|nvidia_com_mig_.+"'
 # DCGM's per-GPU identity (both spellings of the host label) and the pod holding it
 DCGM_GPU_LABELS = "Hostname, hostname, gpu, GPU_I_ID"
 DCGM_POD_LABELS = "exported_namespace, exported_pod"
@@ -93,10 +94,11 @@ def gpu_health_rules(c: GpuAlertsConfig) -> list[tuple[AlertSettings, dict[str, 
         (c.gpu_unavailable, rule(
             "GpuUnavailable", c.gpu_unavailable,
             # allocatable < capacity: the device plugin marked GPUs unhealthy; capacity 0: the
-            # node registered GPUs once and now reports none.
-            'kube_node_status_allocatable{resource="nvidia_com_gpu"}'
-            ' < kube_node_status_capacity{resource="nvidia_com_gpu"}'
-            ' or kube_node_status_capacity{resource="nvidia_com_gpu"} == 0',
+            # node registered GPUs once and now reports none. Summed per node over every GPU
+            # resource: a node of MIG slices (mixed strategy) offers no whole nvidia.com/gpu.
+            f"sum by (node) (kube_node_status_allocatable{{{KSM_GPU_RESOURCES}}})"
+            f" < sum by (node) (kube_node_status_capacity{{{KSM_GPU_RESOURCES}}})"
+            f" or sum by (node) (kube_node_status_capacity{{{KSM_GPU_RESOURCES}}}) == 0",
             f"GPUs unavailable on node {label('node')}",
             f"Node {label('node')} offers only {{{{ $value }}}} schedulable GPUs, fewer than it "
             "has: the device plugin marked GPUs unhealthy or lost them (check XID errors).",

@@ -1,9 +1,10 @@
 """GPU cost signal: recording rules of GPUs held and GPU hours per namespace (team), priced per pool,
 and alerts on a cost spike (seed 003) and on paid GPUs nobody holds.
 
-Source of truth is kube-state-metrics: a running pod's container requests of ``nvidia.com/gpu``
-or ``nvidia.com/mig-*`` (sanitised ``nvidia_com_gpu`` / ``nvidia_com_mig_<profile>``) on its
-``node``, and each node's capacity of the same resources. A node's pool comes from its
+Source of truth is kube-state-metrics: a running pod's container requests of ``nvidia.com/gpu``,
+``nvidia.com/gpu.shared`` or ``nvidia.com/mig-*`` (sanitised ``nvidia_com_gpu``,
+``nvidia_com_gpu_shared``, ``nvidia_com_mig_<profile>``) on its ``node``, and each node's capacity
+of the same resources. A node's pool comes from its
 ``gpu-platform.io/pool`` label, which kube-state-metrics exports as ``label_gpu_platform_io_pool``
 on ``kube_node_labels`` only when allow-listed (``monitoring.KSM_NODE_LABELS_ALLOWLIST`` does).
 
