@@ -26,10 +26,12 @@ def test_prod_scrape_paths_select_exactly_the_namespaces_that_run_each_workload(
     plan = plan_env("prod")
     monitors = {o["metadata"]["name"]: o for o in objects(plan, "PodMonitor")}
     assert {name: (m["metadata"]["namespace"], m["spec"]["namespaceSelector"], m["spec"]["selector"],
-                   m["spec"]["podMetricsEndpoints"][0]["port"]) for name, m in monitors.items()} == {
+                   m["spec"]["podMetricsEndpoints"][0].get("port")
+                   or m["spec"]["podMetricsEndpoints"][0]["portNumber"])
+            for name, m in monitors.items()} == {
         "vllm-predictors": ("monitoring", {"matchNames": ["ml-serving"]},
                             {"matchExpressions": [{"key": "serving.kserve.io/inferenceservice",
-                                                   "operator": "Exists"}]}, "http"),
+                                                   "operator": "Exists"}]}, 8080),
         "ray": ("monitoring", {"matchNames": ["llm"]},
                 {"matchExpressions": [{"key": "ray.io/cluster", "operator": "In", "values": ["llm"]}]},
                 "metrics"),
@@ -74,10 +76,12 @@ def test_the_policy_admits_prometheus_from_monitoring_on_the_metrics_port_only()
 
 def test_namespaces_that_isolate_nothing_get_no_policy():
     # a policy there would isolate the pods and cut off their other clients
-    open_target = ScrapeTarget(name="vllm", namespaces=("ml-serving",), selector={}, port="http")
+    open_target = ScrapeTarget(name="vllm", namespaces=("ml-serving",), selector={}, port=None,
+                               port_number=8080)
     assert metrics_network_policies([open_target], "monitoring") == []
-    assert pod_monitor(open_target, "monitoring", "30s")["spec"]["namespaceSelector"] == {
-        "matchNames": ["ml-serving"]}
+    spec = pod_monitor(open_target, "monitoring", "30s")["spec"]
+    assert spec["namespaceSelector"] == {"matchNames": ["ml-serving"]}
+    assert spec["podMetricsEndpoints"] == [{"portNumber": 8080, "path": "/metrics", "interval": "30s"}]
 
 
 def test_cost_rules_use_the_catalog_price_per_gpu(plan_env):
@@ -116,10 +120,11 @@ def test_component_registers_its_children_under_itself(run_component):
 
 
 def test_duplicate_and_empty_targets_are_refused(refused):
-    bad = {"targets": [RAY, RAY, ScrapeTarget(name="x", namespaces=(), selector={}, port="m")]}
+    bad = {"targets": [RAY, RAY, ScrapeTarget(name="x", namespaces=(), selector={}, port=None)]}
     err = refused(lambda: Observability("obs", bad))
     assert str(err) == "\n".join([
-        "invalid args of Observability 'obs' (2 errors):",
+        "invalid args of Observability 'obs' (3 errors):",
         "  - targets.1.name: is used by another target; names must be unique (got \"ray\")",
         "  - targets.2.namespaces: must name at least one namespace (got [])",
+        "  - targets.2.port: name the metrics port, or give portNumber (got null)",
     ])

@@ -46,6 +46,8 @@ class ObservabilityArgs(ComponentArgs):
             seen.add(target.name)
             if not target.namespaces:
                 yield issue(f"targets.{i}.namespaces", "must name at least one namespace", [])
+            if target.port is None and target.port_number is None:
+                yield issue(f"targets.{i}.port", "name the metrics port, or give portNumber", None)
 
 
 def observability_args(env: EnvironmentConfig) -> ObservabilityArgs:

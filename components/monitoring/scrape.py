@@ -13,7 +13,8 @@ its namespaces that is isolated, a NetworkPolicy admitting Prometheus's pods
 namespace on the metrics port only. A namespace that isolates nothing gets none: a policy there
 would isolate the selected pods and cut off their other clients.
 
-Ports: vLLM serves ``/metrics`` on its API port (the library's runtime names it ``http``, 8080);
+Ports: vLLM serves ``/metrics`` on its API port 8080, selected by number (the runtime names it
+``http``, but in Serverless mode Knative renames the user container's port ``user-port``);
 KubeRay gives every Ray head and worker container the port ``metrics`` (8080,
 ``--metrics-export-port``); training jobs opt in by declaring a container port named ``metrics``.
 """
@@ -41,7 +42,7 @@ class ScrapeTarget:
     name: str  # PodMonitor name and NetworkPolicy suffix
     namespaces: tuple[str, ...]
     selector: Mapping[str, Any]  # a Kubernetes label selector
-    port: str  # the container port's name
+    port: str | None  # the container port's name; None: select it by ``port_number``
     port_number: int | None = None  # where the port has a fixed number (NetworkPolicy port)
     relabelings: tuple[Mapping[str, Any], ...] = ()
     isolated_namespaces: tuple[str, ...] = ()  # namespaces with a default-deny ingress policy
@@ -57,7 +58,8 @@ def label_to_target(pod_label: str, target_label: str) -> dict[str, Any]:
 
 def pod_monitor(target: ScrapeTarget, monitoring_namespace: str, interval: str) -> dict[str, Any]:
     """The PodMonitor selecting ``target`` in exactly its namespaces."""
-    endpoint: dict[str, Any] = {"port": target.port, "path": target.path, "interval": interval}
+    where: dict[str, Any] = {"port": target.port} if target.port else {"portNumber": target.port_number}
+    endpoint: dict[str, Any] = {**where, "path": target.path, "interval": interval}
     if target.relabelings:
         endpoint["relabelings"] = [dict(r) for r in target.relabelings]
     metadata: dict[str, Any] = {
@@ -83,7 +85,7 @@ def metrics_network_policy(
     target: ScrapeTarget, namespace: str, monitoring_namespace: str
 ) -> dict[str, Any]:
     """Admit Prometheus from ``monitoring_namespace`` to ``target``'s metrics port, nothing else."""
-    port: int | str = target.port_number if target.port_number is not None else target.port
+    port = target.port_number if target.port_number is not None else target.port
     return {
         "apiVersion": "networking.k8s.io/v1",
         "kind": "NetworkPolicy",

@@ -4,7 +4,7 @@ Pure functions of the environment's config; ``gpu_platform.monitoring.Observabil
 
 - vLLM predictors: every InferenceService on the library's vLLM runtime, in the serving namespace,
   selected by KServe's ``serving.kserve.io/inferenceservice`` pod label (copied onto the series as
-  ``inference_service``), port ``http``.
+  ``inference_service``), port 8080 by number.
 - Ray heads and workers: the RayClusters' namespaces, selected by ``ray.io/cluster`` in the
   clusters' names, port ``metrics`` (8080).
 - Training jobs: team namespaces, pods of Kubeflow Trainer TrainJobs (JobSet's
@@ -20,7 +20,6 @@ from gpu_platform.monitoring.scrape import ScrapeTarget, label_to_target
 from gpu_platform.serving.runtimes import VLLM_PORT, VLLM_RUNTIME_NAME
 
 ISVC_LABEL = "serving.kserve.io/inferenceservice"
-VLLM_PORT_NAME = "http"  # the library's vLLM runtime names its container port so (serving.runtimes)
 RAY_CLUSTER_LABEL = "ray.io/cluster"
 RAY_METRICS_PORT = ("metrics", 8080)  # KubeRay's default metrics port on heads and workers
 JOBSET_LABEL = "jobset.sigs.k8s.io/jobset-name"
@@ -42,7 +41,7 @@ def scrape_targets(env: EnvironmentConfig) -> list[ScrapeTarget]:
     ):
         targets.append(ScrapeTarget(
             name="vllm-predictors", namespaces=(serving.namespace,), selector=_exists(ISVC_LABEL),
-            port=VLLM_PORT_NAME, port_number=VLLM_PORT,
+            port=None, port_number=VLLM_PORT,  # Knative (Serverless) renames the port
             relabelings=(label_to_target(ISVC_LABEL, "inference_service"),),
             isolated_namespaces=tuple(ns for ns in teams if ns == serving.namespace),
         ))
