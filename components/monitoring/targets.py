@@ -21,7 +21,9 @@ from gpu_platform.serving.runtimes import VLLM_PORT, VLLM_RUNTIME_NAME
 
 ISVC_LABEL = "serving.kserve.io/inferenceservice"
 RAY_CLUSTER_LABEL = "ray.io/cluster"
-RAY_METRICS_PORT = ("metrics", 8080)  # KubeRay's default metrics port on heads and workers
+# KubeRay's metrics port on heads and workers: MetricsPortName "metrics", DefaultMetricsPort 8080
+# (ray-project/kuberay ray-operator/controllers/ray/utils/constant.go, read 2026-11-26)
+RAY_METRICS_PORT = ("metrics", 8080)
 JOBSET_LABEL = "jobset.sigs.k8s.io/jobset-name"
 TRAINING_OPERATOR_LABEL = "training.kubeflow.org/job-name"
 TRAINING_METRICS_PORT = "metrics"
