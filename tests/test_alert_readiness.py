@@ -5,7 +5,13 @@ from dataclasses import replace
 
 import pytest
 
-from gpu_platform.monitoring.readiness import ScrapeModel, blind_alerts, metrics_of, selector_matches
+from gpu_platform.monitoring.readiness import (
+    ScrapeModel,
+    blind_alerts,
+    metrics_of,
+    object_labels_read,
+    selector_matches,
+)
 
 
 def without(plan, predicate):
@@ -107,3 +113,22 @@ def test_selectors_follow_kubernetes_semantics():
         {"key": "ray.io/cluster", "operator": "NotIn", "values": ["llm"]}]}, labels)
     assert not selector_matches({"matchLabels": {"ray.io/node-type": "worker"}}, labels)
     assert not selector_matches({"matchExpressions": [{"key": "x", "operator": "Exists"}]}, labels)
+
+
+def test_a_node_label_kube_state_metrics_does_not_allow_list_is_reported(plan_env):
+    plan = plan_env("prod")
+    stack = next(r for r in plan.resources if r.name == "platform-prometheus-chart")
+    values = {k: v for k, v in stack.inputs["values"].items() if k != "kube-state-metrics"}
+    edited = replace(stack, inputs={**stack.inputs, "values": values})
+    blind = replace(plan, resources=[edited if r is stack else r for r in plan.resources])
+    assert [f.message for f in blind_alerts(blind)] == [
+        "gpu_platform:node_gpus_per_unit uses kube_node_labels label label_gpu_platform_io_pool, which "
+        "kube-state-metrics exports only when allow-listed in kube-state-metrics.metricLabelsAllowlist"
+    ]
+
+
+def test_object_labels_read_finds_label_matchers_of_kube_labels_metrics():
+    assert object_labels_read(
+        'kube_node_labels{label_gpu_platform_io_pool!="", node=~"a.*"}'
+        ' * on (pod) kube_pod_labels{label_app="x"} and kube_node_info{label_x="y"}'
+    ) == {("kube_node_labels", "label_gpu_platform_io_pool"), ("kube_pod_labels", "label_app")}

@@ -240,6 +240,27 @@ def _rules(plan_objects: Iterable[Mapping[str, Any]]) -> Iterator[tuple[str, str
                 yield rule.get("alert") or rule["record"], rule["expr"]
 
 
+def object_labels_read(expr: str) -> set[tuple[str, str]]:
+    """``(metric, label)`` pairs where an expression matches on a kube-state-metrics object label
+    (``kube_node_labels{label_gpu_platform_io_pool!=""}``), which it exports only if allow-listed."""
+    found = set()
+    for match in re.finditer(r"\b(kube_[a-z]+_labels)\s*\{([^}]*)\}", expr):
+        for label in re.findall(r"\b(label_[a-zA-Z0-9_]+)\s*!?[=~]", match.group(2)):
+            found.add((match.group(1), label))
+    return found
+
+
+def _allow_listed(model: ScrapeModel, metric: str, label: str) -> bool:
+    stack = model.releases.get("kube-prometheus-stack")
+    kind = metric[len("kube_"):-len("_labels")] + "s"  # kube_node_labels -> nodes
+    for entry in _get(stack["values"], "kube-state-metrics.metricLabelsAllowlist", []) if stack else []:
+        resource, _, names = str(entry).partition("=")
+        allowed = {"label_" + re.sub(r"[^a-zA-Z0-9_]", "_", n.strip()) for n in names.strip("[]").split(",")}
+        if resource.strip() == kind and (label in allowed or "label_*" in allowed):
+            return True
+    return False
+
+
 def blind_alerts(plan: Plan) -> list[Finding]:
     """One error per rule and metric that has no complete scrape path in ``plan``."""
     model = ScrapeModel(plan)
@@ -249,6 +270,11 @@ def blind_alerts(plan: Plan) -> list[Finding]:
             problem = _problem(model, metric)
             if problem:
                 findings.append(Finding(rule, metric, f"{rule} uses {metric}, {problem}"))
+        for metric, label in sorted(object_labels_read(expr)):
+            if model.monitoring_namespace is not None and not _allow_listed(model, metric, label):
+                findings.append(Finding(rule, metric, (
+                    f"{rule} uses {metric} label {label}, which kube-state-metrics exports only when "
+                    "allow-listed in kube-state-metrics.metricLabelsAllowlist")))
     return findings
 
 
@@ -272,4 +298,4 @@ def _problem(model: ScrapeModel, metric: str) -> str | None:
     return None
 
 
-__all__ = ["Finding", "ScrapeModel", "blind_alerts", "metrics_of", "selector_matches"]
+__all__ = ["Finding", "ScrapeModel", "blind_alerts", "metrics_of", "object_labels_read", "selector_matches"]
