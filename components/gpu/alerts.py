@@ -18,6 +18,9 @@ from gpu_platform.config import ConfigModel
 from gpu_platform.core.names import MANAGED_BY_LABELS, DnsLabel, child_name
 from gpu_platform.gpu.alert_rules import gpu_alert_rules
 from gpu_platform.gpu.alert_settings import (
+    DURATION_PATTERN,
+    METRIC_NAME_PATTERN,
+    AlertSettings,
     GpuContainerOomKilledAlert,
     GpuContainerRestartingAlert,
     GpuCostSpikeAlert,
@@ -30,6 +33,7 @@ from gpu_platform.gpu.alert_settings import (
     InferenceErrorRateAlert,
     InferenceLatencyHighAlert,
     InferenceQueueBacklogAlert,
+    Severity,
     TrainingJobFailedAlert,
     TrainingStalledAlert,
 )
@@ -108,3 +112,10 @@ class GpuAlerts(pulumi.ComponentResource):
                 pulumi.ResourceOptions(parent=self, depends_on=list(depends_on)),
             )
         self.register_outputs({"namespace": config.namespace, "enabled": self.rule is not None})
+
+
+# the settings models moved to gpu.alert_settings and the rules to gpu.alert_rules; still importable here
+__all__ = [
+    "DURATION_PATTERN", "GPU_ALERTS_TYPE", "METRIC_NAME_PATTERN", "RULE_NAME", "AlertSettings",
+    "GpuAlerts", "GpuAlertsConfig", "Severity", "gpu_alert_rules", "prometheus_rule_manifest",
+]

@@ -12,7 +12,9 @@ rule in the plan, each metric its expression reads must be
 3. reachable: no NetworkPolicy of the pods' namespace isolates them from Prometheus (pods
    ``app.kubernetes.io/name: prometheus`` in the monitoring namespace) on the metrics port.
 
-Each failure is an error naming the rule, the metric and what is missing. Where the plan installs
+A rule matching on a kube-state-metrics object label (``kube_node_labels{label_...}``) also needs
+the label in ``kube-state-metrics.metricLabelsAllowlist``. Each failure is an error naming the
+rule, the metric and what is missing. Where the plan installs
 no Prometheus (kube-prometheus-stack), nothing can be checked and every metric is reported.
 """
 
