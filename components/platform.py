@@ -19,6 +19,7 @@ from gpu_platform.environment import EnvironmentConfig
 from gpu_platform.gpu.alerts import GpuAlerts
 from gpu_platform.gpu.monitoring import PrometheusStack, PrometheusStackArgs
 from gpu_platform.gpu.operator import GpuOperator, GpuOperatorArgs
+from gpu_platform.monitoring.observability import Observability, observability_args
 from gpu_platform.network import build_network
 from gpu_platform.network.workload import gpudirect_rdma
 from gpu_platform.serving import build_serving
@@ -130,6 +131,14 @@ class GpuPlatform(pulumi.ComponentResource):
         self.serving = build_serving(
             child_name(name, "serving"), env.serving, env.gpu_pools, on_cluster, storage=env.storage,
             **workload_identity,
+        )
+        # scrape paths of the workloads above (issue 14): after their namespaces and the CRDs
+        self.observability = Observability(
+            child_name(name, "observability"), observability_args(env),
+            opts=pulumi.ResourceOptions.merge(on_cluster, pulumi.ResourceOptions(depends_on=[
+                *monitoring_ready, *team_namespaces,
+                *([self.serving.namespace] if self.serving is not None else []),
+            ])),
         )
         self.storage = None
         if env.storage is not None:

@@ -163,8 +163,8 @@ def test_prod_alert_threshold_change_shows_both_values(plan_env, tmp_path):
     rows = [line for line in result.stdout.splitlines() if line.startswith("| changed")]
     assert rows == [
         "| changed | `kubernetes:monitoring.coreos.com/v1:PrometheusRule` | `platform-gpu-alerts-rules` |  | "
-        "`spec.groups[0].rules[6].annotations.description`: `\"… $value }}s, above 20s.\"` → "
-        "`\"… $value }}s, above 25s.\"`<br>`spec.groups[0].rules[6].expr`: "
+        "`spec.groups[0].rules[10].annotations.description`: `\"… $value }}s, above 20s.\"` → "
+        "`\"… $value }}s, above 25s.\"`<br>`spec.groups[0].rules[10].expr`: "
         "`\"…ds_bucket[5m]))) > 20\"` → `\"…ds_bucket[5m]))) > 25\"` |"
     ]
     assert "**0** added, **0** removed, **0** replaced, **1** changed" in result.stdout

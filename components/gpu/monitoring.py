@@ -17,7 +17,7 @@ from pydantic import Field
 
 from gpu_platform.config import ComponentArgs, ConfigModel, component_args
 from gpu_platform.core.component import depends_on_of
-from gpu_platform.core.names import DnsLabel
+from gpu_platform.core.names import POOL_LABEL, DnsLabel
 from gpu_platform.k8s.addon import operator_install
 from gpu_platform.k8s.values import deep_merge
 from gpu_platform.versions import KUBE_PROMETHEUS_STACK
@@ -26,6 +26,8 @@ PROMETHEUS_STACK_TYPE = "gpu-platform:gpu:PrometheusStack"
 RELEASE_NAME = "kube-prometheus-stack"
 # kube-prometheus-stack's own rules select on this label; GpuAlerts' ruleSelectorLabels may use it
 RELEASE_LABEL = {"release": RELEASE_NAME}
+# kube_node_labels carries only allow-listed labels; the GPU cost rules price nodes by their pool
+KSM_NODE_LABELS_ALLOWLIST = f"nodes=[{POOL_LABEL}]"
 
 
 class MonitoringSettings(ConfigModel):
@@ -103,6 +105,7 @@ def prometheus_stack_values(config: MonitoringSettings, *, managed_control_plane
         "grafana": {"enabled": config.grafana},
         "alertmanager": {"enabled": config.alertmanager},
         "prometheus": {"prometheusSpec": spec},
+        "kube-state-metrics": {"metricLabelsAllowlist": [KSM_NODE_LABELS_ALLOWLIST]},
     }
     if managed_control_plane:
         for part in ("kubeControllerManager", "kubeScheduler", "kubeEtcd"):

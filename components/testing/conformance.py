@@ -593,6 +593,11 @@ KNOWN_FREE_FORM: dict[str, tuple[tuple[str, str], ...]] = {
     "cluster-autoscaler": (
         ("extraArgs", "command-line flags; upstream lists them only in comments"),
     ),
+    "kube-prometheus-stack": (
+        ("kube-state-metrics.metricLabelsAllowlist",
+         "a value of the kube-state-metrics subchart (8.4.0 values.yaml has `metricLabelsAllowlist: "
+         "[]`), whose values.yaml the upstream folder does not hold"),
+    ),
 }
 
 
