@@ -5,8 +5,11 @@
     gpu-platform diff base/plan.json build/dev/plan.json   # Markdown summary of the changes
     gpu-platform snapshot                 # refresh tests/snapshots/urns.json (all stacks)
 
-Exit codes: 0 planned; 2 invalid configuration (one line per error, no traceback);
-1 the project or stack could not be read, or the program failed.
+    gpu-platform plan prod --charts ../shared/upstream/charts-src   # render charts from sources
+
+Exit codes: 0 planned; 3 planned, but the readiness analysis found errors; 2 invalid
+configuration (one line per error, no traceback); 1 the project or stack could not be read, or
+the program failed.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from pathlib import Path
 from gpu_platform.config import ConfigError
 from gpu_platform.plan.capture import UnknownInvokeError
 from gpu_platform.plan.diff import diff_plans, to_markdown
+from gpu_platform.plan.readiness import findings_json, format_findings, has_errors
 from gpu_platform.plan.render import print_summary, print_tree, write_plan
 from gpu_platform.plan.runner import PlanSetupError, available_stacks, plan_stack
 from gpu_platform.plan.snapshot import SNAPSHOT_PATH, write_snapshot
@@ -43,6 +47,8 @@ def _parser() -> argparse.ArgumentParser:
         "--project-dir", type=Path, help="folder with Pulumi.yaml (default: nearest above cwd)"
     )
     plan.add_argument("--quiet", action="store_true", help="print only the summary")
+    plan.add_argument("--charts", type=Path, metavar="DIR",
+                      help="render every Helm release from chart sources in DIR/<chart>/")
     diff = commands.add_parser("diff", help="compare two plan.json files, print Markdown")
     diff.add_argument("base", type=Path, help="plan.json of the base (e.g. the target branch)")
     diff.add_argument("head", type=Path, help="plan.json of the change")
@@ -63,10 +69,17 @@ def cmd_plan(args: argparse.Namespace) -> int:
         print_tree(plan, sys.stdout)
     print_summary(plan, sys.stdout)
     out_dir = args.out or project_dir / "build" / args.stack
-    plan_path, manifests = write_plan(plan, out_dir)
+    # the platform's readiness policy, handed to the generic engine (gpu_platform.readiness)
+    from gpu_platform.readiness.stack import stack_readiness
+
+    ready = stack_readiness(plan, project_dir, args.stack, charts_dir=args.charts,
+                            cache_dir=project_dir / "build" / ".chart-cache")
+    print(format_findings(ready.findings, charts_rendered=ready.charts_rendered), end="")
+    plan_path, manifests = write_plan(plan, out_dir, findings=findings_json(ready.findings),
+                                      rendered=ready.rendered)
     count = len(list(manifests.glob("*.yaml")))
     print(f"\nwrote {plan_path} and {count} manifests in {manifests}")
-    return 0
+    return 3 if has_errors(ready.findings) else 0
 
 
 def cmd_diff(args: argparse.Namespace) -> int:
