@@ -1,0 +1,133 @@
+"""Real chart rendering (``gpu-platform plan ENV --charts DIR``): a real Helm engine renders each
+release from its chart source, the renders are cached, and the rendered objects reach the
+readiness rules, plan.json and manifests/."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import yaml
+
+from gpu_platform.plan import charts
+from gpu_platform.plan.charts import (
+    ChartRenderError,
+    chart_source,
+    parse_documents,
+    render_release,
+    render_releases,
+)
+from gpu_platform.testing.conformance import upstream_root
+from gpu_platform.testing.fixtures import PROJECT_DIR
+
+UPSTREAM = upstream_root()
+CHARTS = UPSTREAM / "charts-src" if UPSTREAM else None
+needs_charts = pytest.mark.skipif(CHARTS is None or not CHARTS.is_dir(),
+                                  reason="../shared/upstream/charts-src is absent")
+helm_python = pytest.importorskip("helm_python")
+
+
+
+
+@needs_charts
+def test_the_helm_library_renders_a_real_chart_with_the_release_values():
+    source = chart_source(CHARTS, "aws-efa-k8s-device-plugin", "v0.5.30")
+    toleration = {"key": "team", "operator": "Equal", "value": "llm", "effect": "NoSchedule"}
+    objects = render_release(source, "efa", "kube-system", {"tolerations": [toleration]},
+                             engine="helm-python-sdk")
+    daemonsets = [o for o in objects if o["kind"] == "DaemonSet"]
+    assert len(daemonsets) == 1
+    assert daemonsets[0]["metadata"]["namespace"] == "kube-system"
+    tolerations = daemonsets[0]["spec"]["template"]["spec"]["tolerations"]
+    # the template's own toleration, then the values'
+    assert tolerations == [{"key": "CriticalAddonsOnly", "operator": "Exists"}, toleration]
+
+
+@needs_charts
+def test_subcharts_are_rendered():
+    source = chart_source(CHARTS, "gpu-operator", "v26.7.0")
+    objects = render_release(source, "gpu-operator", "gpu-operator", {}, engine="helm-python-sdk")
+    names = {(o["kind"], o["metadata"]["name"]) for o in objects}
+    assert ("DaemonSet", "gpu-operator-node-feature-discovery-worker") in names
+
+
+@needs_charts
+def test_a_source_at_another_version_is_refused():
+    with pytest.raises(ChartRenderError) as err:
+        chart_source(CHARTS, "aws-efa-k8s-device-plugin", "v0.5.29")
+    assert str(err.value) == (
+        f"chart source {CHARTS}/aws-efa-k8s-device-plugin is version v0.5.30, the plan pins v0.5.29")
+
+
+def test_missing_chart_and_missing_subcharts_are_named(tmp_path):
+    with pytest.raises(ChartRenderError) as err:
+        chart_source(tmp_path, "nothing", "1.0.0")
+    assert str(err.value) == f"no chart source {tmp_path}/nothing/Chart.yaml for chart nothing 1.0.0"
+    (tmp_path / "parent").mkdir()
+    (tmp_path / "parent" / "Chart.yaml").write_text(yaml.safe_dump({
+        "apiVersion": "v2", "name": "parent", "version": "1.0.0",
+        "dependencies": [{"name": "child", "version": "2.0.0"}]}))
+    with pytest.raises(ChartRenderError) as err:
+        chart_source(tmp_path, "parent", "1.0.0")
+    assert str(err.value) == (f"chart source {tmp_path}/parent lacks the subcharts child (Chart.yaml "
+                              "dependencies, expected under charts/)")
+
+
+def test_documents_split_as_helm_splits_them():
+    rendered = {
+        "c/templates/a.yaml": "---# a comment\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n"
+                              "---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: b}\n",
+        "c/templates/NOTES.txt": "thanks",
+        "c/templates/empty.yaml": "\n# nothing\n",
+    }
+    assert [o["metadata"]["name"] for o in parse_documents(rendered)] == ["a", "b"]
+
+
+def test_renders_are_cached_by_chart_version_and_values(plan_env, tmp_path, monkeypatch):
+    if CHARTS is None:
+        pytest.skip("../shared/upstream/charts-src is absent")
+    plan = plan_env("dev")
+    first = render_releases(plan, CHARTS, tmp_path)
+    assert len(list(tmp_path.glob("*.json"))) == sum(r.error is None for r in first)
+
+    def no_engine(*_args, **_kwargs):
+        raise AssertionError("rendered again although cached")
+
+    monkeypatch.setattr(charts, "render_release", no_engine)
+    again = render_releases(plan, CHARTS, tmp_path)
+    assert [(r.key, len(r.objects)) for r in again] == [(r.key, len(r.objects)) for r in first]
+    # other values: another key
+    key = charts.cache_key("c", "1", "r", "ns", "helm-python-sdk", {"a": 1})
+    assert key != charts.cache_key("c", "1", "r", "ns", "helm-python-sdk", {"a": 2})
+
+
+@needs_charts
+def test_plan_with_charts_writes_rendered_manifests_and_analyses_them(tmp_path):
+    from test_cli import run_cli
+
+    result = run_cli("plan", "dev", "--quiet", "--out", str(tmp_path), "--charts", str(CHARTS))
+    assert result.returncode == 3, result.stderr  # readiness errors remain (readiness_baseline)
+    assert "chart contents were not analysed" not in result.stdout
+    manifests = tmp_path / "manifests"
+    rendered = sorted(p.name for p in manifests.glob("chart-*.yaml"))
+    assert "chart-kube-system-juicefs-csi-driver-daemonset-juicefs-csi-node.yaml" in rendered
+    findings = json.loads((tmp_path / "plan.json").read_text())["findings"]
+    assert {"rule", "severity", "resource", "message"} == set(findings[0])
+    # a rendered chart's pods go through the rules like the library's own objects
+    resources = {f["resource"] for f in findings}
+    assert not any(r.startswith("helm/kube-system/juicefs-csi-driver") for r in resources)
+
+
+def test_a_chart_that_cannot_be_rendered_is_a_readiness_error(plan_env, tmp_path):
+    from gpu_platform.readiness.stack import stack_readiness
+
+    plan = plan_env("dev")
+    ready = stack_readiness(plan, PROJECT_DIR, "dev", charts_dir=tmp_path)  # no sources at all
+    assert ready.charts_rendered
+    failed = [f for f in ready.findings if f.rule == "charts"]
+    assert len(failed) == len(plan.helm_releases()) > 0
+    fluid = next(f for f in failed if f.resource == "helm/fluid-system/fluid")
+    assert (fluid.severity, fluid.message) == (
+        "error", f"not rendered: no chart source {tmp_path}/fluid/Chart.yaml for chart fluid 1.0.8")
+    # the library's own objects are still analysed
+    assert ("data", "Dataset/datasets/sample") in {(f.rule, f.resource) for f in ready.findings}
