@@ -15,12 +15,10 @@ PROMETHEUS_VOLUME = ("storage", "helm/monitoring/kube-prometheus-stack values.pr
 REMAINING: dict[str, set[tuple[str, str]]] = {
     "dev": {
         ("data", "Dataset/datasets/sample"),
-        ("network", "Namespace/ml"),
         ("network", "RayCluster/ml/dev#head"),
     },
     "staging": {
         ("data", "Dataset/datasets/imagenet"),
-        ("network", "Namespace/ml"),
         ("network", "RayCluster/ml/train#head"),
         ("scheduling", "RayCluster/ml/train#cpu"),
         ("scheduling", "RayCluster/ml/train#head"),
@@ -30,8 +28,6 @@ REMAINING: dict[str, set[tuple[str, str]]] = {
     "prod": {
         ("data", "Dataset/datasets/imagenet"),
         ("data", "Dataset/datasets/pretrain-corpus"),
-        ("network", "Namespace/llm"),
-        ("network", "Namespace/research"),
         ("network", "RayCluster/llm/llm#head"),
         ("scheduling", "RayCluster/llm/llm#cpu"),
         ("scheduling", "RayCluster/llm/llm#head"),

@@ -48,3 +48,19 @@ def test_existing_cluster_declares_storage_classes_and_policy_enforcement():
     assert [p.name for p in facts.pools] == ["a100", "general"]
     assert facts.pools[1].allocatable is None
     assert facts.storage_classes == () and facts.network_policy_enforced is False
+
+
+@pytest.mark.parametrize("env", ["dev", "staging", "prod"])
+def test_eks_vpc_cni_enforces_network_policies(env, plan_env):
+    from gpu_platform.readiness.network import plan_enforces_policies
+
+    plan = plan_env(env)
+    (cni,) = [a for a in plan.find("aws:eks/addon:Addon") if a.inputs["addonName"] == "vpc-cni"]
+    assert cni.inputs["configurationValues"] == '{"enableNetworkPolicy": "true"}'
+    assert plan_enforces_policies(platform_input(plan, env))
+
+
+def platform_input(plan, env):
+    from gpu_platform.plan.readiness import ReadinessInput
+
+    return ReadinessInput.from_plan(plan, facts_of(env))

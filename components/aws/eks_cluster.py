@@ -16,6 +16,12 @@ from gpu_platform.versions import EKS_ADDON_VERSIONS
 
 CLUSTER_TYPE = "gpu-platform:aws:EksCluster"
 SYSTEM_LABEL = f"{LABEL_PREFIX}/node-class"
+# Managed add-on configuration (JSON, the add-on's configuration schema). The VPC CNI enforces
+# NetworkPolicies only when asked (v1.14+): "Configure your cluster for Kubernetes network
+# policies", https://docs.aws.amazon.com/eks/latest/userguide/cni-network-policy-configure.html
+EKS_ADDON_CONFIGURATION: dict[str, str] = {
+    "vpc-cni": json.dumps({"enableNetworkPolicy": "true"}),
+}
 MANAGED_POLICY = "arn:aws:iam::aws:policy/"
 CLUSTER_POLICIES = ("AmazonEKSClusterPolicy",)
 NODE_POLICIES = (
@@ -138,6 +144,7 @@ class EksCluster(pulumi.ComponentResource):
                 cluster_name=self.cluster.name,
                 addon_name=addon,
                 addon_version=version,
+                configuration_values=EKS_ADDON_CONFIGURATION.get(addon),
                 resolve_conflicts_on_create="OVERWRITE",
                 resolve_conflicts_on_update="OVERWRITE",
                 # CoreDNS pods need a node to become ready on
