@@ -20,8 +20,6 @@ REMAINING: dict[str, set[tuple[str, str]]] = {
     "staging": {
         ("data", "Dataset/datasets/imagenet"),
         ("network", "RayCluster/ml/train#head"),
-        ("scheduling", "RayCluster/ml/train#cpu"),
-        ("scheduling", "RayCluster/ml/train#head"),
         *KUBEFLOW_PIPELINES_CLAIMS,
         PROMETHEUS_VOLUME,
     },
@@ -29,8 +27,6 @@ REMAINING: dict[str, set[tuple[str, str]]] = {
         ("data", "Dataset/datasets/imagenet"),
         ("data", "Dataset/datasets/pretrain-corpus"),
         ("network", "RayCluster/llm/llm#head"),
-        ("scheduling", "RayCluster/llm/llm#cpu"),
-        ("scheduling", "RayCluster/llm/llm#head"),
         *KUBEFLOW_PIPELINES_CLAIMS,
         PROMETHEUS_VOLUME,
     },

@@ -38,9 +38,9 @@ def test_facts_pools_carry_labels_taints_and_allocatable():
     assert pools["infer"].allocatable.gpus == 16
     # notebooks: one L4 time-sliced twice
     assert pools["notebooks"].allocatable.gpus == 2
-    system = pools["system"]  # m6i.xlarge
+    system = pools["system"]  # m6i.4xlarge: 16 vCPUs, reserve 60+10+2*5+12*2.5 = 110m
     assert not system.gpu and system.taints == []
-    assert system.allocatable.cpu_millis == 3_920
+    assert system.allocatable.cpu_millis == 15_890
 
 
 def test_existing_cluster_declares_storage_classes_and_policy_enforcement():
