@@ -64,3 +64,26 @@ def platform_input(plan, env):
     from gpu_platform.plan.readiness import ReadinessInput
 
     return ReadinessInput.from_plan(plan, facts_of(env))
+
+
+def test_a_pool_with_its_own_taint_is_served_by_every_gpu_node_daemonset(plan_env):
+    """Issue 13: prod's train pool tainted team=llm:NoSchedule (seed 003's first failure mode)."""
+    import yaml
+
+    config = yaml.safe_load((PROJECT_DIR / "stacks" / "Pulumi.prod.yaml").read_text())["config"]
+    pools = config["gpu-platform:gpuPools"]
+    pools["train"]["taints"] = [{"key": "nvidia.com/gpu", "value": "true", "effect": "NoSchedule"},
+                                {"key": "team", "value": "llm", "effect": "NoSchedule"}]
+    overrides = {"gpu-platform:gpuPools": pools}
+    plan = plan_env("prod", overrides=overrides)
+    stack = load_stack_config(stack_config_path(PROJECT_DIR, "prod"), overrides=overrides)
+    facts = environment_facts(environment_from_config(stack.values, "gpu-platform"))
+    assert any(t["key"] == "team" for p in facts.pools for t in p.taints)
+    findings = platform_readiness(plan, facts)
+    # the GPU Operator's operands and NFD worker, the JuiceFS node plugin and the EFA device
+    # plugin all tolerate the new taint; the other findings are prod's remaining ones
+    assert [f for f in findings if f.rule == "scheduling"] == []
+    assert {(f.rule, f.resource) for f in findings if f.severity == "error"} == REMAINING["prod"]
+    (operator,) = [r for r in plan.helm_releases() if r.inputs["chart"] == "gpu-operator"]
+    nfd = operator.inputs["values"]["node-feature-discovery"]["worker"]["tolerations"]
+    assert {"key": "team", "operator": "Equal", "value": "llm", "effect": "NoSchedule"} in nfd
