@@ -26,14 +26,12 @@ REMAINING: dict[str, set[tuple[str, str]]] = {
     "prod": {
         ("data", "Dataset/datasets/imagenet"),
         ("data", "Dataset/datasets/pretrain-corpus"),
-        ("network", "RayCluster/llm/llm#head"),
         *KUBEFLOW_PIPELINES_CLAIMS,
         PROMETHEUS_VOLUME,
     },
     "onprem": {
         ("data", "Dataset/datasets/imagenet"),
         ("network", "Namespace/ml"),
-        ("network", "RayCluster/ml/ml#head"),
         PROMETHEUS_VOLUME,
     },
 }
