@@ -14,23 +14,18 @@ PROMETHEUS_VOLUME = ("storage", "helm/monitoring/kube-prometheus-stack values.pr
 
 REMAINING: dict[str, set[tuple[str, str]]] = {
     "dev": {
-        ("data", "Dataset/datasets/sample"),
         ("network", "RayCluster/ml/dev#head"),
     },
     "staging": {
-        ("data", "Dataset/datasets/imagenet"),
         ("network", "RayCluster/ml/train#head"),
         *KUBEFLOW_PIPELINES_CLAIMS,
         PROMETHEUS_VOLUME,
     },
     "prod": {
-        ("data", "Dataset/datasets/imagenet"),
-        ("data", "Dataset/datasets/pretrain-corpus"),
         *KUBEFLOW_PIPELINES_CLAIMS,
         PROMETHEUS_VOLUME,
     },
     "onprem": {
-        ("data", "Dataset/datasets/imagenet"),
         ("network", "Namespace/ml"),
         PROMETHEUS_VOLUME,
     },

@@ -74,8 +74,16 @@ class FluidDataset(ConfigModel):
     region: str | None = None  # s3:// only
     credentials: S3Credentials | None = None  # s3:// only
     preload: Preload | None = None
+    # Namespaces whose workloads mount the dataset. Pods mount claims of their own namespace only,
+    # so each gets a reference Dataset (dataset://<namespace>/<name>) and with it a PVC <name>
+    # (Fluid, "dataset across namespace with CSI"); FUSE and cache pods stay in ``namespace``.
+    shared_with: list[DnsLabel] = Field(default_factory=list)
 
     def issues(self) -> Iterator[ConfigIssue]:
+        if self.namespace in self.shared_with:
+            yield issue("sharedWith", f"lists the dataset's own namespace '{self.namespace}'")
+        if len(set(self.shared_with)) != len(self.shared_with):
+            yield issue("sharedWith", "each namespace at most once", self.shared_with)
         match = SOURCE.match(self.source)
         if match is None:
             yield issue("source", "must be s3://<bucket>[/path], juicefs://<file system>[/path] or "
@@ -208,6 +216,16 @@ def dataset_object(name: str, ds: FluidDataset, pool: GpuPool,
     }
 
 
+def reference_dataset_object(name: str, ds: FluidDataset, namespace: str) -> dict[str, Any]:
+    """A Dataset in ``namespace`` that mounts ``ds`` from its own namespace (no runtime of its own)."""
+    return {
+        "apiVersion": API_VERSION,
+        "kind": "Dataset",
+        "metadata": {"name": name, "namespace": namespace, "labels": dict(MANAGED_BY_LABELS)},
+        "spec": {"mounts": [{"name": name, "mountPoint": f"dataset://{ds.namespace}/{name}"}]},
+    }
+
+
 def runtime_object(name: str, ds: FluidDataset) -> dict[str, Any]:
     levels = [
         {"mediumtype": level.medium, "path": level.path, "quota": level.quota,
@@ -275,6 +293,10 @@ class Fluid(pulumi.ComponentResource):
                               dataset_object(ds_name, ds, pools[ds.pool], keys), after)
             runtime = custom_resource(child_name(name, f"{ds_name}-runtime"), runtime_object(ds_name, ds),
                               pulumi.ResourceOptions(parent=self, depends_on=[dataset]))
+            for shared in ds.shared_with:
+                custom_resource(child_name(name, f"{ds_name}-ref-{shared}"),
+                                reference_dataset_object(ds_name, ds, shared),
+                                pulumi.ResourceOptions(parent=self, depends_on=[runtime, *depends_on]))
             if ds.preload is not None and ds.preload.enabled:
                 custom_resource(
                     child_name(name, f"{ds_name}-warmup"),
