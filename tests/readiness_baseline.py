@@ -13,11 +13,8 @@ PROMETHEUS_VOLUME = ("storage", "helm/monitoring/kube-prometheus-stack values.pr
                                 ".storageSpec.volumeClaimTemplate")
 
 REMAINING: dict[str, set[tuple[str, str]]] = {
-    "dev": {
-        ("network", "RayCluster/ml/dev#head"),
-    },
+    "dev": set(),
     "staging": {
-        ("network", "RayCluster/ml/train#head"),
         *KUBEFLOW_PIPELINES_CLAIMS,
         PROMETHEUS_VOLUME,
     },

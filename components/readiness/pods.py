@@ -96,4 +96,8 @@ def pod_templates(objects: Sequence[Mapping[str, Any]]) -> Iterator[PodTemplate]
             if parsed is None:
                 continue
             pod_spec, labels = parsed
+            if kind == "RayCluster":  # KubeRay's own pod labels (ray-operator utils/constant.go)
+                labels = {**labels, "ray.io/cluster": (obj.get("metadata") or {}).get("name", ""),
+                          "ray.io/node-type": "head" if role == "head" else "worker",
+                          "ray.io/group": "headgroup" if role == "head" else role}
             yield PodTemplate(f"{rid}#{role}" if role else rid, ns, kind, pod_spec, labels, index)

@@ -22,6 +22,7 @@ from gpu_platform.core.pools import GpuPool
 from gpu_platform.training.kubeflow import Kubeflow, KubeflowConfig, kubeflow_prerequisite_issues
 from gpu_platform.training.kuberay import KubeRayConfig, KubeRayOperator
 from gpu_platform.training.kueue import Kueue, KueueConfig
+from gpu_platform.training.ray_network import autoscaler_api_access
 from gpu_platform.training.raycluster import (
     RayCluster,
     RayClusterSpec,
@@ -173,6 +174,11 @@ def build_training(
         platform.ray_clusters[cluster_name] = RayCluster(
             child_name(name, f"ray-{cluster_name}"), cluster_name, spec, pools, opts, depends_on=after,
             workload=workload, queue_system=config.queue_system)
+        if spec.enable_in_tree_autoscaling and platform.teams is not None \
+                and spec.namespace in platform.teams.namespaces:  # default-deny: open the API
+            autoscaler_api_access(child_name(name, f"ray-{cluster_name}-autoscaler-api"), cluster_name,
+                                  spec.namespace, pulumi.ResourceOptions.merge(
+                                      opts, pulumi.ResourceOptions(depends_on=after)))
     return platform
 
 
