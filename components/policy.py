@@ -25,6 +25,7 @@ from gpu_platform.plan.capture import Registration
 from gpu_platform.plan.model import HELM_RELEASE_TYPE
 from gpu_platform.plan.policy import Duration, Guard, PlanPolicy, Price
 from gpu_platform.plan.upstream import CrdSource
+from gpu_platform.readiness.stack import stack_readiness
 from gpu_platform.versions import ChartPin
 from gpu_platform.versions_report import format_report
 
@@ -244,5 +245,6 @@ POLICY = PlanPolicy(
     upstream_crds=tuple(crd_sources()),
     # EKS add-on versions for the cluster's Kubernetes version, from the dated per-minor table
     invokes={ADDON_VERSION_INVOKE: answer_addon_version_lookup},
+    readiness=stack_readiness,
     pins_report=format_report,
 )

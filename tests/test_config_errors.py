@@ -50,7 +50,7 @@ def test_all_errors_are_reported_together():
     pools = {"a": {**POOL, "minSize": -1}, "b": {**POOL, "role": "trainer"}}
     assert errors({"cluster": {**CLUSTER, "contxt": "x"}, "gpuPools": pools}) == [
         "cluster.contxt: unknown key; did you mean 'context'? allowed keys: context, kind, "
-        "kubeconfig",
+        "kubeconfig, networkPolicyEnforced, storageClasses",
         "gpuPools.a.minSize: must be >= 0 (got -1)",
         "gpuPools.b.role: must be one of 'training', 'inference' or 'interactive' (got \"trainer\")",
     ]
@@ -87,7 +87,8 @@ def test_error_message_lists_one_line_per_error():
 
 def test_unknown_key_without_a_close_match_lists_the_allowed_keys():
     assert errors({"cluster": {**CLUSTER, "zzz": 1}}) == [
-        "cluster.zzz: unknown key; allowed keys: context, kind, kubeconfig"
+        "cluster.zzz: unknown key; allowed keys: context, kind, kubeconfig, networkPolicyEnforced, "
+        "storageClasses"
     ]
 
 

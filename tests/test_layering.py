@@ -39,6 +39,7 @@ LAYERS: dict[str, int] = {
     "gpu_platform.environment": 4,
     "gpu_platform.platform": 4,
     "gpu_platform.policy": 4,
+    "gpu_platform.readiness": 4,  # the platform's readiness rules over whole environments
     "gpu_platform.monitoring": 4,  # scrape paths for every area's workloads: composes across areas
 }
 LAYER_NAMES = ("catalog/config", "core", "k8s", "areas", "platform")

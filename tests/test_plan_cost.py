@@ -89,12 +89,12 @@ def test_dev_gpu_pools_idle_at_zero(plan_env):
 def test_prod_cost_covers_every_pool(plan_env):
     cost = environment_cost(plan_env("prod"))
     assert [(p.pool, p.instance_type, p.min_size, p.max_size) for p in cost.pools] == [
-        ("system", "m6i.xlarge", 2, 4),
+        ("system", "m6i.4xlarge", 2, 4),
         ("infer", "p4de.24xlarge", 1, 4),
         ("notebooks", "g6.xlarge", 0, 4),
         ("train", "p5.48xlarge", 0, 4),
     ]
-    assert (round(cost.total_min, 2), round(cost.total_max, 2)) == (27.83, 333.94)
+    assert (round(cost.total_min, 2), round(cost.total_max, 2)) == (28.98, 336.24)
 
 
 def test_onprem_has_no_cloud_cost(plan_env):

@@ -24,6 +24,12 @@ from gpu_platform.core.names import LABEL_PREFIX, child_name
 
 CLUSTER_TYPE = "gpu-platform:aws:EksCluster"
 SYSTEM_LABEL = f"{LABEL_PREFIX}/node-class"
+# Managed add-on configuration (JSON, the add-on's configuration schema). The VPC CNI enforces
+# NetworkPolicies only when asked (v1.14+): "Configure your cluster for Kubernetes network
+# policies", https://docs.aws.amazon.com/eks/latest/userguide/cni-network-policy-configure.html
+EKS_ADDON_CONFIGURATION: dict[str, str] = {
+    "vpc-cni": json.dumps({"enableNetworkPolicy": "true"}),
+}
 MANAGED_POLICY = "arn:aws:iam::aws:policy/"
 CLUSTER_POLICIES = ("AmazonEKSClusterPolicy",)
 NODE_POLICIES = (
@@ -209,6 +215,7 @@ class EksCluster(pulumi.ComponentResource):
                 # the offline plan answers from versions.EKS_ADDON_VERSIONS (catalog.addon_versions)
                 addon_version=aws.eks.get_addon_version_output(
                     addon_name=addon, kubernetes_version=config.version).version,
+                configuration_values=EKS_ADDON_CONFIGURATION.get(addon),
                 resolve_conflicts_on_create="OVERWRITE",
                 resolve_conflicts_on_update="OVERWRITE",
                 # CoreDNS pods need a node to become ready on

@@ -13,6 +13,13 @@ from gpu_platform.config import ConfigIssue, ConfigModel
 from gpu_platform.config.errors import issue
 
 
+class ExistingStorageClass(ConfigModel):
+    """A StorageClass the cluster already has (readiness facts: PVCs may resolve to it)."""
+
+    provisioner: str = Field(min_length=1)  # its CSI driver, e.g. rancher.io/local-path
+    default: bool = False  # carries storageclass.kubernetes.io/is-default-class: "true"
+
+
 class ClusterConfig(ConfigModel):
     """Which cluster the environment runs on.
 
@@ -26,6 +33,11 @@ class ClusterConfig(ConfigModel):
     kind: Literal["existing", "eks"] = "existing"
     kubeconfig: str | None = Field(default=None, min_length=1)
     context: str | None = Field(default=None, min_length=1)
+    # Facts the readiness analysis cannot see in the plan (gpu_platform.readiness): StorageClasses
+    # the cluster already has, and whether its CNI enforces NetworkPolicies (Calico, Cilium; on EKS
+    # the plan configures the VPC CNI instead).
+    storage_classes: dict[str, ExistingStorageClass] = Field(default_factory=dict)
+    network_policy_enforced: bool = False
 
     def issues(self) -> Iterator[ConfigIssue]:
         if self.kind == "eks":

@@ -152,6 +152,10 @@ def _profile_name(pool_name: str, sharing: TimeSlicing | MigLayout) -> str:
     return name
 
 
+NFD_CONTROL_PLANE_TOLERATION = {"key": "node-role.kubernetes.io/control-plane", "operator": "Equal",
+                                "value": "", "effect": "NoSchedule"}
+
+
 def gpu_operator_values(
     config: GpuOperatorSettings,
     pools: Mapping[str, PoolPlacement],
@@ -164,6 +168,11 @@ def gpu_operator_values(
     values: dict[str, Any] = {
         "daemonsets": {"tolerations": _unique(tolerations)},
         "nfd": {"enabled": config.node_feature_discovery},
+        # NFD's worker (the node-feature-discovery subchart) has its own tolerations, by default
+        # only control-plane and nvidia.com/gpu (values.yaml, v26.7.0): a pool with its own taint
+        # would get no NFD labels, so the operator would never deploy there (seed 003)
+        "node-feature-discovery": {"worker": {"tolerations": _unique(
+            [NFD_CONTROL_PLANE_TOLERATION, *tolerations])}},
         "driver": {
             "enabled": driver.operator_installs_driver,
             "version": config.driver.version,

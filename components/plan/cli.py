@@ -10,7 +10,7 @@ import argparse
 import json
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import date
 from importlib import metadata
 from pathlib import Path
@@ -24,6 +24,7 @@ from gpu_platform.plan.capture import UnknownInvokeError
 from gpu_platform.plan.diff import DifferentStacksError, diff_plans, to_markdown
 from gpu_platform.plan.model import Plan
 from gpu_platform.plan.policy import default_policy
+from gpu_platform.plan.readiness import findings_json, format_findings, has_errors
 from gpu_platform.plan.render import print_summary, print_tree, write_plan
 from gpu_platform.plan.runner import (
     PlanSetupError,
@@ -58,15 +59,13 @@ examples:
   gpu-platform plan prod --quiet --out /tmp/p    one line; writes /tmp/p/plan.json, /tmp/p/manifests/
   gpu-platform plan --config my-prod.yaml prod   stack prod's program with another config file
   gpu-platform plan dev --project-dir ../other   another Pulumi project (folder with Pulumi.yaml)
+  gpu-platform plan prod --charts ../shared/upstream/charts-src   also render and analyse the charts
   gpu-platform diff base/plan.json build/dev/plan.json   Markdown: old -> new for each change
   gpu-platform upstream fetch .upstream          upstream charts and CRDs at the pinned versions
   gpu-platform snapshot                          refresh tests/snapshots/urns.json
   gpu-platform versions                          every pin, its source and date; stale ones flagged
 """
 
-# Readiness hook: callables taking the Plan and returning problem lines. `plan` runs each after
-# writing the plan; any problem is printed and makes it exit 3 (EXIT_READINESS).
-READINESS_CHECKS: list[Callable[[Plan], Sequence[str]]] = []
 
 
 def find_project_dir(start: Path) -> Path:
@@ -109,6 +108,9 @@ def _parser() -> argparse.ArgumentParser:
     plan.add_argument("--out", type=Path, metavar="DIR", help="output folder (default: build/<stack>/)")
     plan.add_argument("--project-dir", type=Path, metavar="DIR", help=project_dir_help)
     plan.add_argument("--quiet", "-q", action="store_true", help="print one line (what was written)")
+    plan.add_argument("--charts", type=Path, metavar="DIR",
+                      help="render every Helm release with a real Helm engine from chart sources in "
+                           "DIR/<chart>/ (e.g. ../shared/upstream/charts-src) and analyse what they create")
 
     diff = commands.add_parser(
         "diff", help="compare two plan.json files, print Markdown", formatter_class=_formatter,
@@ -200,21 +202,29 @@ def cmd_plan(args: argparse.Namespace) -> int:
     else:
         plan = plan_stack(stack, project_dir)
     out_dir = args.out or project_dir / "build" / stack
-    plan_path, manifests = write_plan(plan, out_dir)  # before printing: a closed pipe loses nothing
+    # the domain's readiness rules (and chart rendering) reach this generic engine as policy
+    readiness = default_policy().readiness
+    ready = None
+    if readiness is not None:
+        ready = readiness(plan, project_dir=project_dir, stack=stack, config_path=config_path,
+                          charts_dir=args.charts, cache_dir=project_dir / "build" / ".chart-cache")
+    findings = list(ready.findings) if ready is not None else []
+    rendered = list(ready.rendered) if ready is not None else []
+    # written before anything is printed: a closed pipe loses nothing
+    plan_path, manifests = write_plan(plan, out_dir, findings=findings_json(findings), rendered=rendered)
     count = len(list(manifests.glob("*.yaml")))
     wrote = f"wrote {display_path(plan_path)} and {count} manifests in {display_path(manifests)}"
-    problems = [line for check in READINESS_CHECKS for line in check(plan)]
+    errors = sum(1 for f in findings if f.severity == "error")
     if args.quiet:
-        print(f"{plan.project}/{plan.stack}: {len(plan)} resources; {wrote}")
+        verdict = f"; {errors} readiness error{'s' if errors != 1 else ''}" if errors else ""
+        print(f"{plan.project}/{plan.stack}: {len(plan)} resources{verdict}; {wrote}")
     else:
         print_tree(plan, sys.stdout)
         print_summary(plan, sys.stdout)
+        if ready is not None:
+            print(format_findings(findings, charts_rendered=ready.charts_rendered), end="")
         print(f"\n{wrote}")
-    if problems:
-        for line in problems:
-            print(f"not ready: {line}", file=sys.stderr)
-        return EXIT_READINESS
-    return EXIT_OK
+    return EXIT_READINESS if has_errors(findings) else EXIT_OK
 
 
 def _read_plan(path: Path) -> dict[str, Any]:

@@ -88,6 +88,10 @@ class PlanPolicy:
     upstream_crds: tuple[Any, ...] = ()  # each a plan.upstream.CrdSource
     # answers for data sources (invoke token -> answer) the domain's programs call offline
     invokes: Mapping[str, Callable[[Mapping[str, Any]], dict[str, Any]]] = field(default_factory=dict)
+    # ``gpu-platform plan``'s readiness analysis: called as readiness(plan, project_dir=,
+    # stack=, config_path=, charts_dir=, cache_dir=), returning an object with ``findings``
+    # (plan.readiness.Finding), ``rendered`` (plan.charts.RenderedRelease) and ``charts_rendered``
+    readiness: Callable[..., Any] | None = None
     # ``gpu-platform versions``: (report text, number of flagged pins) as of a date
     pins_report: Callable[[date], tuple[str, int]] | None = None
 
@@ -136,6 +140,7 @@ class PlanPolicy:
             upstream_charts=(*self.upstream_charts, *other.upstream_charts),
             upstream_crds=(*self.upstream_crds, *other.upstream_crds),
             invokes={**other.invokes, **self.invokes},
+            readiness=self.readiness or other.readiness,
             pins_report=self.pins_report or other.pins_report,
         )
 

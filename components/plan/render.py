@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 import yaml
 
 from gpu_platform.plan.capture import Registration
+from gpu_platform.plan.charts import RenderedRelease
 from gpu_platform.plan.cost import environment_cost, format_cost_table
 from gpu_platform.plan.graph import critical_path, format_critical_path
 from gpu_platform.plan.model import (
@@ -72,11 +74,16 @@ def print_summary(plan: Plan, out: TextIO, policy: PlanPolicy | None = None) -> 
             out.write(f"  {chart['chart']} {chart['version']} -> {chart['namespace']}\n")
 
 
-def write_plan(plan: Plan, out_dir: Path) -> tuple[Path, Path]:
-    """Write ``plan.json`` and ``manifests/`` (one file per object and per Helm install)."""
+def write_plan(plan: Plan, out_dir: Path, *, findings: list[dict[str, str]] | None = None,
+               rendered: Sequence[RenderedRelease] = ()) -> tuple[Path, Path]:
+    """Write ``plan.json`` (with the readiness ``findings``) and ``manifests/`` (one file per
+    object, per Helm install and per object rendered from a chart, ``chart-<release>-...``)."""
     out_dir.mkdir(parents=True, exist_ok=True)
     plan_path = out_dir / "plan.json"
-    plan_path.write_text(json.dumps(plan.to_dict(), indent=2, sort_keys=False) + "\n")
+    document = plan.to_dict()
+    if findings is not None:
+        document["findings"] = findings
+    plan_path.write_text(json.dumps(document, indent=2, sort_keys=False) + "\n")
     manifests = out_dir / "manifests"
     manifests.mkdir(exist_ok=True)
     for old in manifests.glob("*.yaml"):
@@ -95,6 +102,13 @@ def write_plan(plan: Plan, out_dir: Path) -> tuple[Path, Path]:
             continue
         stem = _unique(_slug("-".join(p for p in parts if p)), used)
         (manifests / f"{stem}.yaml").write_text(dump_manifest(document))
+    for release in rendered:
+        for obj in release.objects:
+            meta = obj.get("metadata") or {}
+            parts = ["chart", release.key.replace("/", "-"), str(obj.get("kind")),
+                     str(meta.get("name", ""))]
+            stem = _unique(_slug("-".join(p for p in parts if p)), used)
+            (manifests / f"{stem}.yaml").write_text(dump_manifest(obj))
     return plan_path, manifests
 
 

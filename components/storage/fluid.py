@@ -108,6 +108,16 @@ def dataset_object(name: str, ds: FluidDataset, pool: GpuPool,
     }
 
 
+def reference_dataset_object(name: str, ds: FluidDataset, namespace: str) -> dict[str, Any]:
+    """A Dataset in ``namespace`` that mounts ``ds`` from its own namespace (no runtime of its own)."""
+    return {
+        "apiVersion": API_VERSION,
+        "kind": "Dataset",
+        "metadata": {"name": name, "namespace": namespace, "labels": dict(MANAGED_BY_LABELS)},
+        "spec": {"mounts": [{"name": name, "mountPoint": f"dataset://{ds.namespace}/{name}"}]},
+    }
+
+
 def runtime_object(name: str, ds: FluidDataset) -> dict[str, Any]:
     levels = [
         {"mediumtype": level.medium, "path": level.path, "quota": level.quota,
@@ -198,6 +208,10 @@ class Fluid(pulumi.ComponentResource):
             self.datasets[ds_name] = dataset
             runtime = custom_resource(child_name(name, f"{ds_name}-runtime"), runtime_object(ds_name, ds),
                                       child_options(self, opts, depends_on=[dataset]))
+            for shared in ds.shared_with:
+                custom_resource(child_name(name, f"{ds_name}-ref-{shared}"),
+                                reference_dataset_object(ds_name, ds, shared),
+                                child_options(self, opts, depends_on=[runtime]))
             if ds.preload is not None and ds.preload.enabled:
                 custom_resource(
                     child_name(name, f"{ds_name}-warmup"),

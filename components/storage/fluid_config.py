@@ -62,8 +62,16 @@ class FluidDataset(ConfigModel):
     region: str | None = None  # s3:// only
     credentials: S3Credentials | None = None  # s3:// only
     preload: Preload | None = None
+    # Namespaces whose workloads mount the dataset. Pods mount claims of their own namespace only,
+    # so each gets a reference Dataset (dataset://<namespace>/<name>) and with it a PVC <name>
+    # (Fluid, "dataset across namespace with CSI"); FUSE and cache pods stay in ``namespace``.
+    shared_with: list[DnsLabel] = Field(default_factory=list)
 
     def issues(self) -> Iterator[ConfigIssue]:
+        if self.namespace in self.shared_with:
+            yield issue("sharedWith", f"lists the dataset's own namespace '{self.namespace}'")
+        if len(set(self.shared_with)) != len(self.shared_with):
+            yield issue("sharedWith", "each namespace at most once", self.shared_with)
         match = SOURCE.match(self.source)
         if match is None:
             yield issue("source", "must be s3://<bucket>[/path], juicefs://<file system>[/path] or "

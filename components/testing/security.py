@@ -199,3 +199,85 @@ def scan(objects: Iterable[Mapping[str, Any]], workdir: Path) -> list[Finding]:
 def unexplained(findings: Iterable[Finding], allowlist: Iterable[Allowed]) -> list[Finding]:
     allowed = list(allowlist)
     return [f for f in findings if not any(a.covers(f) for a in allowed)]
+
+
+# --- upstream charts (gpu-platform plan --charts) ------------------------------------------------
+# Findings on objects the pinned upstream charts render with the values the library sets
+# (tests/test_chart_render.py scans them). These are the charts' own defaults; every entry says
+# why the platform accepts them instead of overriding them. Entries must all be used.
+def _entries(why: str, checks_by_pattern: Mapping[str, Iterable[str]]) -> tuple[Allowed, ...]:
+    return tuple(Allowed(p, c, why) for p, checks in checks_by_pattern.items() for c in checks)
+
+
+_PROBES_AND_SIZES = ("CKV_K8S_8", "CKV_K8S_9", "CKV_K8S_10", "CKV_K8S_11", "CKV_K8S_12", "CKV_K8S_13")
+_SIZES = ("CKV_K8S_10", "CKV_K8S_11", "CKV_K8S_12", "CKV_K8S_13")
+_PULL = ("CKV_K8S_15", "CKV_K8S_43")
+_CONTEXT = ("CKV_K8S_22", "CKV_K8S_29", "CKV_K8S_30", "CKV_K8S_31", "CKV_K8S_40")
+_CONTEXT_NO_CONTAINER = ("CKV_K8S_22", "CKV_K8S_29", "CKV_K8S_31", "CKV_K8S_40")
+_PRIVILEGE_UNSET = ("CKV_K8S_20", "CKV_K8S_23", "CKV_K8S_28", "CKV_K8S_37")
+_RUNTIMES = "Pod.cluster-scoped.*"  # KServe's built-in ClusterServingRuntimes (kserve-runtime-configs)
+CHART_ALLOWLIST: tuple[Allowed, ...] = (
+    *_entries("upstream chart default: probes and resource sizes are the chart maintainers' "
+              "choice; the platform overrides them only through values it documents (sizing is "
+              "per cluster; Jobs are one-shot hooks without probes)",
+              {"Deployment.*": _PROBES_AND_SIZES, "StatefulSet.*": _PROBES_AND_SIZES,
+               "DaemonSet.*": _PROBES_AND_SIZES, "Job.*": _SIZES,
+               _RUNTIMES: ("CKV_K8S_8", "CKV_K8S_9")}),
+    *_entries("upstream chart default: images pinned by tag through the pinned chart version "
+              "(IfNotPresent); digests need registry access the offline plan does not have",
+              {"Deployment.*": _PULL, "StatefulSet.*": _PULL, "DaemonSet.*": _PULL, "Job.*": _PULL,
+               _RUNTIMES: _PULL}),
+    *_entries("KServe's built-in vLLM runtime takes its image tag from the chart's values at "
+              "install; the platform serves with its own pinned gpu-platform-vllm runtime instead",
+              {"Pod.cluster-scoped.ClusterServingRuntime.kserve-vllmserver.runtime": ("CKV_K8S_14",)}),
+    *_entries("operators, controllers and node agents call the Kubernetes API with their service "
+              "account token: that is their job",
+              {p: ("CKV_K8S_38",) for p in ("Deployment.*", "StatefulSet.*", "DaemonSet.*", "Job.*",
+                                            _RUNTIMES)}),
+    *_entries("upstream chart default: no (or a partial) securityContext; the operator "
+              "namespaces' Pod Security level admits them, and hardening upstream pods is the "
+              "charts' business",
+              {"Deployment.*": _CONTEXT, "StatefulSet.*": _CONTEXT_NO_CONTAINER,
+               "DaemonSet.*": _CONTEXT, "Job.*": _CONTEXT, _RUNTIMES: _CONTEXT_NO_CONTAINER}),
+    *_entries("upstream chart default: the containers set no securityContext, so checkov cannot "
+              "see privilege escalation off, a non-root user or dropped capabilities",
+              {**{p: _PRIVILEGE_UNSET for p in (
+                  "Deployment.fluid-system.*", "Job.fluid-system.*", "Deployment.gpu-operator.*",
+                  "Job.gpu-operator.*", "Deployment.kube-system.*", "DaemonSet.fluid-system.*",
+                  "DaemonSet.kube-system.*", "StatefulSet.kube-system.*")},
+               _RUNTIMES: ("CKV_K8S_23",)}),
+    *_entries("node agents: CSI node plugins mount FUSE file systems with bidirectional mount "
+              "propagation (privileged, SYS_ADMIN; JuiceFS's controller formats volumes with the "
+              "same rights), the EFA device plugin and whereabouts' IPAM use the host network "
+              "and device files",
+              {"DaemonSet.fluid-system.csi-nodeplugin-fluid": ("CKV_K8S_16", "CKV_K8S_25", "CKV_K8S_39"),
+               "DaemonSet.kube-system.juicefs-csi-node": ("CKV_K8S_16",),
+               "DaemonSet.kube-system.aws-efa-k8s-device-plugin": ("CKV_K8S_16", "CKV_K8S_19"),
+               "DaemonSet.kube-system.whereabouts-*": ("CKV_K8S_16", "CKV_K8S_19"),
+               "StatefulSet.kube-system.juicefs-csi-controller": ("CKV_K8S_16", "CKV_K8S_25",
+                                                                  "CKV_K8S_39")}),
+    *_entries("Volcano's chart adds capabilities to its scheduler, controllers and admission pods "
+              "(upstream default); the namespace is the operator's own",
+              {"Deployment.volcano-system.*": ("CKV_K8S_25",),
+               "Job.volcano-system.volcano-admission-init": ("CKV_K8S_25",)}),
+    *_entries("the controllers rotate their own webhook serving certificates, stored as Secrets "
+              "in their own namespace (RoleBindings, not cluster-wide)",
+              {p: ("CKV2_K8S_5",) for p in (
+                  "RoleBinding.kubeflow-system.jobset-manager-secrets-rolebinding",
+                  "RoleBinding.kueue-system.kueue-manager-secrets-rolebinding",
+                  "RoleBinding.volcano-system.volcano-admission-init-role")}),
+    *_entries("controllers with admission webhooks (cert-manager's cainjector, KServe, Kueue, "
+              "Trainer, JobSet, Fluid, Volcano, Network Operator) patch their webhook "
+              "configurations' CA bundle", {"ClusterRole.default.*": ("CKV_K8S_155",)}),
+    *_entries("the Prometheus operator manages every object of its monitoring.coreos.com CRDs "
+              "(upstream rbac.md: verbs '*' on its own API group, its StatefulSets and Secrets); its "
+              "admission-webhook job writes the webhook's TLS Secret in its own namespace",
+              {"ClusterRole.default.kube-prometheus-stack-operator": ("CKV_K8S_49",),
+               "RoleBinding.monitoring.kube-prometheus-stack-admission": ("CKV2_K8S_5",)}),
+    *_entries("the Network Operator's Helm hook roles clean up its CRs on upgrade and uninstall",
+              {"ClusterRole.default.network-operator-hooks-*": ("CKV_K8S_49",)}),
+    # checkov names the pods of this graph check "Pod.<namespace>.<name>.<labels>"
+    *_entries("known gap: operator namespaces have no NetworkPolicies (team namespaces do); "
+              "controllers and webhooks must be reachable from the API server",
+              {"Pod.*": ("CKV2_K8S_6",)}),
+)

@@ -27,6 +27,7 @@ from gpu_platform.training.kubeflow import (
 )
 from gpu_platform.training.kuberay import KubeRayArgs, KubeRayConfig, KubeRayOperator
 from gpu_platform.training.kueue import Kueue, KueueArgs, KueueConfig
+from gpu_platform.training.ray_network import autoscaler_api_access
 from gpu_platform.training.raycluster import (
     RayCluster,
     RayClusterArgs,
@@ -188,6 +189,10 @@ def build_training(
                                  queue_system=config.queue_system)
         platform.ray_clusters[cluster_name] = RayCluster(child_name(name, f"ray-{cluster_name}"), args,
                                                          _after(opts, after))
+        if spec.enable_in_tree_autoscaling and platform.teams is not None \
+                and spec.namespace in platform.teams.namespaces:  # default-deny: open the API
+            autoscaler_api_access(child_name(name, f"ray-{cluster_name}-autoscaler-api"), cluster_name,
+                                  spec.namespace, _after(opts, after))
     return platform
 
 
