@@ -55,6 +55,7 @@ from gpu_platform.serving.runtimes import (
     VLLM_PORT,
     VLLM_RUNTIME_NAME,
 )
+from gpu_platform.serving.vllm_cli import vllm_arg_problems
 from gpu_platform.storage import StorageConfig
 from gpu_platform.workloads import MountSpec, mount_issues, render_mounts
 
@@ -101,7 +102,12 @@ class VllmArgs(ConfigModel):
     max_model_len: PositiveInt | None = None
     gpu_memory_utilization: float | None = Field(default=None, gt=0, le=1)
     quantization: Quantization | None = None
+    # more ``vllm serve`` arguments, checked against the pinned vLLM's (serving/vllm_cli.py)
     extra_args: list[str] = Field(default_factory=list)
+
+    def issues(self) -> Iterator[ConfigIssue]:
+        for index, problem, arg in vllm_arg_problems(self.extra_args):
+            yield issue(f"extraArgs.{index}", problem, arg)
 
     def render(self, gpus: int) -> list[str]:
         args = [f"--tensor-parallel-size={gpus}"]
