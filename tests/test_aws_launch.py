@@ -63,3 +63,15 @@ def test_p6_b300_keeps_card_zero_for_ena_and_puts_efa_on_the_other_sixteen() -> 
          "delete_on_termination": "true", "security_groups": ["sg-e"]}
         for card in range(1, 17)
     ]
+
+
+def test_rdma_pools_export_the_memlock_node_requirement(plan_env) -> None:
+    """On-prem the nodes are someone else's: the stack states the requirement per pool; on EKS
+    the EFA pool's launch template sets it and the export says the same."""
+    onprem = plan_env("onprem").outputs["gpuPools"]
+    assert {name: pool.get("containerRuntime") for name, pool in onprem.items()} == {
+        name: {"LimitMEMLOCK": "infinity"} for name in onprem}  # an RDMA network reaches every pool
+    prod = plan_env("prod").outputs["gpuPools"]
+    assert {name: pool.get("containerRuntime") for name, pool in prod.items()} == {
+        "train": {"LimitMEMLOCK": "infinity"}, "infer": None, "notebooks": None}
+    assert all("containerRuntime" not in pool for pool in plan_env("dev").outputs["gpuPools"].values())
