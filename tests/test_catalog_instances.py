@@ -33,6 +33,27 @@ def test_catalog_covers_every_current_nvidia_family() -> None:
     assert {t.gpu_model for t in INSTANCE_TYPES.values()} <= set(GPU_MODELS)
 
 
+def test_gpu_memory_per_node() -> None:
+    memory = {n: INSTANCE_TYPES[n].gpu_memory_gib for n in (
+        "g4dn.xlarge", "g5.48xlarge", "g6e.48xlarge", "g7.48xlarge", "g7e.48xlarge", "p4d.24xlarge",
+        "p5.48xlarge", "p5en.48xlarge", "p6-b200.48xlarge", "p6-b300.48xlarge")}
+    assert memory == {"g4dn.xlarge": 16, "g5.48xlarge": 192, "g6e.48xlarge": 384, "g7.48xlarge": 256,
+                      "g7e.48xlarge": 768, "p4d.24xlarge": 320, "p5.48xlarge": 640,
+                      "p5en.48xlarge": 1128, "p6-b200.48xlarge": 1440, "p6-b300.48xlarge": 2304}
+
+
+@pytest.mark.parametrize("env", ["dev", "staging", "prod"])
+def test_every_gpu_node_group_of_the_environments_carries_the_autoscaler_gpu_label(plan_env, env) -> None:
+    groups = [g for g in plan_env(env).find(NG) if g.inputs["labels"].get("gpu-platform.io/pool")]
+    assert groups
+    for group in groups:
+        value = group.inputs["labels"][ACCELERATOR]
+        assert value.startswith("nvidia-")
+        assert group.inputs["tags"][f"k8s.io/cluster-autoscaler/node-template/label/{ACCELERATOR}"] == value
+    system = [g for g in plan_env(env).find(NG) if not g.inputs["labels"].get("gpu-platform.io/pool")]
+    assert all(ACCELERATOR not in g.inputs["labels"] for g in system)  # CPU nodes are not GPU nodes
+
+
 def test_every_entry_has_a_dated_price_or_the_reason_it_has_none() -> None:
     for t in INSTANCE_TYPES.values():
         assert t.price_date[:4] in ("2025", "2026"), t.name

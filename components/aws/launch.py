@@ -80,9 +80,12 @@ def nodeadm_local_storage_config() -> str:
 def memlock_script() -> str:
     """AL2023 shell part: containerd (and so every container) gets ``LimitMEMLOCK=infinity``.
 
-    AL2023 runs user-data scripts after nodeadm's config phase and before its run phase starts
-    containerd and the kubelet (EKS user guide, "Amazon Linux 2023 nodeadm"), so the drop-in is
-    in place when containerd first starts; ``daemon-reload`` makes systemd read it.
+    AL2023 runs user-data scripts (cloud-init's final stage) after nodeadm's config phase and
+    before its run phase starts containerd and the kubelet: awslabs/amazon-eks-ami
+    templates/al2023/runtime/rootfs/etc/systemd/system/nodeadm-config.service
+    (``Before=cloud-init.service``) and nodeadm-run.service
+    (``After=nodeadm-config.service cloud-final.service``). The drop-in is thus in place when
+    containerd starts; ``daemon-reload`` makes systemd read it.
     """
     return (
         "#!/bin/bash\n"

@@ -75,6 +75,11 @@ class InstanceType:
     primary_card_efa: bool = True
 
     @property
+    def gpu_memory_gib(self) -> int:
+        """GPU memory of one node: the GPU count times the model's nominal memory."""
+        return self.gpu_count * GPU_MODELS[self.gpu_model].memory_gib
+
+    @property
     def has_local_nvme(self) -> bool:
         return self.nvme_count > 0
 
