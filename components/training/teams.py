@@ -49,6 +49,8 @@ class ContainerDefaults(ConfigModel):
 
 
 WorkloadKind = Literal["raycluster", "rayjob", "batch", "inference"]
+# the kinds that run in team namespaces (InferenceServices run in the serving namespace)
+TeamWorkloadKind = Literal["raycluster", "rayjob", "batch"]
 # the PriorityClass a workload kind gets unless its team or the workload itself names another
 DEFAULT_WORKLOAD_PRIORITY_CLASSES: dict[str, str] = {
     "raycluster": "training-high",
@@ -76,7 +78,7 @@ class TeamConfig(ConfigModel):
     egress_cidrs: list[str] = Field(default_factory=list)
     ingress_namespaces: list[DnsLabel] = Field(default_factory=list)
     # workload kind -> PriorityClass for this team's workloads (default: DEFAULT_WORKLOAD_...)
-    priority_classes: dict[WorkloadKind, DnsLabel] = Field(default_factory=dict)
+    priority_classes: dict[TeamWorkloadKind, DnsLabel] = Field(default_factory=dict)
 
     def issues(self) -> Iterator[ConfigIssue]:
         nominal = sum(self.gpu_pools.values())
@@ -114,8 +116,9 @@ def workload_priority_class(
     """The PriorityClass of a workload: its own, else its team's for ``kind``, else the default."""
     if explicit is not None:
         return explicit
-    if team is not None and kind in team.priority_classes:
-        return team.priority_classes[kind]
+    for team_kind, class_name in (team.priority_classes.items() if team is not None else ()):
+        if team_kind == kind:
+            return class_name
     return DEFAULT_WORKLOAD_PRIORITY_CLASSES[kind]
 
 
