@@ -86,6 +86,15 @@ class EnvironmentConfig(ConfigModel):
                 efa[name] = instance.max_efa_interfaces
         return WorkloadContext(self.network, efa, self.storage)
 
+    def rdma_pools(self) -> list[str]:
+        """GPU pools whose workloads register RDMA memory (EFA pools; every pool when an RDMA
+        network exists, since the Network Operator's devices reach all of them). Their nodes need
+        an unlimited memlock for containers: set by the EKS launch template on EFA pools
+        (``gpu_platform.aws.launch.memlock_script``), a node requirement on existing clusters."""
+        if self.network.enabled and self.network.networks:
+            return list(self.gpu_pools)
+        return [name for name in self.gpu_pools if name in self.workload_context().efa_interfaces]
+
     @property
     def installs_cert_manager(self) -> bool:
         """Whether this environment installs cert-manager (serving does, for KServe)."""

@@ -128,9 +128,11 @@ class GpuPlatform(pulumi.ComponentResource):
                 "oidc_provider_arn": self.compute.oidc_provider_arn,
                 "oidc_provider_url": self.compute.oidc_provider_url,
             }
+        # the PriorityClasses the training area creates (InferenceServices use inference-critical)
+        classes = list(env.training.priority_classes) if env.training.enabled else []
         self.serving = build_serving(
             child_name(name, "serving"), env.serving, env.gpu_pools, on_cluster, storage=env.storage,
-            **workload_identity,
+            priority_classes=classes, **workload_identity,
         )
         # scrape paths of the workloads above (issue 14): after their namespaces and the CRDs
         self.observability = Observability(

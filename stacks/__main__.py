@@ -20,13 +20,16 @@ if platform.cluster_name is not None:  # EKS: what kubectl and other stacks need
 if platform.prometheus_url is not None:
     pulumi.export("prometheusUrl", platform.prometheus_url)
 # What each pool's nodes must carry: set by the compute layer on AWS; on an existing cluster,
-# label and taint the nodes with these.
+# label and taint the nodes with these, and on RDMA pools give containers an unlimited memlock
+# (containerd's systemd unit: LimitMEMLOCK=infinity; README "RDMA and memlock").
+rdma = env.rdma_pools()
 pulumi.export(
     "gpuPools",
     {
         name: {
             "nodeLabels": node_labels(name, pool),
             "tolerations": pool_scheduling(name, pool).tolerations,
+            **({"containerRuntime": {"LimitMEMLOCK": "infinity"}} if name in rdma else {}),
         }
         for name, pool in env.gpu_pools.items()
     },

@@ -60,7 +60,8 @@ def test_node_pool_refuses_min_above_max_and_mig_on_an_a10g(refused):
     assert [str(i) for i in err.issues] == [
         "pool.minSize: must be <= maxSize (1) (got 5)",
         "pool.sharing.mig: A10G does not support MIG; MIG-capable GPUs: A30, A100-40GB, "
-        "A100-80GB, H100-80GB, H200-141GB",
+        "A100-80GB, H100-80GB, H200-141GB, B200, GB200, B300, "
+        "RTX-PRO-6000",
     ]
 
 
@@ -72,7 +73,8 @@ def test_node_pool_refuses_an_instance_type_without_the_pools_gpus_a_wrong_drive
     err = refused(lambda: GpuNodePool("train", args))
     assert [str(i) for i in err.issues] == [
         "nodePool.instanceType: p5.48xlarge has 8x H100-80GB but pool.gpu is 1x A10G; use "
-        'g5.xlarge or change pool.gpu (got "p5.48xlarge")',
+        'g5.xlarge, g5.2xlarge, g5.4xlarge, g5.8xlarge, g5.16xlarge or change pool.gpu '
+        '(got "p5.48xlarge")',
         "pool.driver: must be 'preinstalled': nodePool.amiType AL2023_x86_64_NVIDIA ships the "
         'NVIDIA driver (got "operator")',
         "nodePool.efa.availabilityZone: must be one of the cluster's zones (us-east-1a, us-east-1b) "

@@ -96,7 +96,8 @@ def test_dev_spot_pool_idles_at_zero_and_the_autoscaler_owns_its_size(plan):
         "labels": {"gpu-platform.io/pool": "dev", "gpu-platform.io/role": "interactive",
                    # the image ships the driver: the GPU Operator skips it on these nodes
                    "nvidia.com/gpu.deploy.container-toolkit": "false",
-                   "nvidia.com/gpu.deploy.driver": "false"},
+                   "nvidia.com/gpu.deploy.driver": "false",
+                   "k8s.amazonaws.com/accelerator": "nvidia-a10g"},
         "nodeGroupNamePrefix": "dev-",
         "scalingConfig": {"desiredSize": 0, "maxSize": 2, "minSize": 0},
         "subnetIds": ["aws-eks-private-us-east-1a-id", "aws-eks-private-us-east-1b-id"],
@@ -107,6 +108,7 @@ def test_dev_spot_pool_idles_at_zero_and_the_autoscaler_owns_its_size(plan):
             "k8s.io/cluster-autoscaler/node-template/label/gpu-platform.io/role": "interactive",
             "k8s.io/cluster-autoscaler/node-template/label/nvidia.com/gpu.deploy.container-toolkit": "false",
             "k8s.io/cluster-autoscaler/node-template/label/nvidia.com/gpu.deploy.driver": "false",
+            "k8s.io/cluster-autoscaler/node-template/label/k8s.amazonaws.com/accelerator": "nvidia-a10g",
             "k8s.io/cluster-autoscaler/node-template/resources/nvidia.com/gpu": "1",
             "k8s.io/cluster-autoscaler/node-template/taint/nvidia.com/gpu": "true:NoSchedule",
         },

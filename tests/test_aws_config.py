@@ -49,7 +49,8 @@ def test_efa_on_an_instance_without_efa_names_the_pool():
     assert errors(aws({"dev": {"instanceType": "g5.xlarge",
                                "efa": {"enabled": True, "availabilityZone": "us-east-1a"}}})) == [
         "nodePools.dev.efa.enabled: g5.xlarge does not support EFA; set efa.enabled: false; "
-        "A10G types with EFA: g5.12xlarge, g5.48xlarge (got true)"
+        "A10G types with EFA: g5.8xlarge, g5.12xlarge, g5.16xlarge, g5.24xlarge, g5.48xlarge "
+        "(got true)"
     ]
 
 

@@ -38,6 +38,11 @@ def test_catalog_covers_the_pools_gpus_with_gfd_product_labels() -> None:
         "A100-80GB": "NVIDIA-A100-SXM4-80GB",
         "H100-80GB": "NVIDIA-H100-80GB-HBM3",
         "H200-141GB": "NVIDIA-H200",
+        "B200": "NVIDIA-B200",
+        "GB200": "NVIDIA-GB200",
+        "B300": "NVIDIA-B300-SXM6-AC",
+        "RTX-PRO-6000": "NVIDIA-RTX-PRO-6000-Blackwell-Server-Edition",
+        "RTX-PRO-4500": "NVIDIA-RTX-PRO-4500-Blackwell-Server-Edition",
     }
 
 
@@ -52,6 +57,11 @@ def test_memory_architecture_and_mig_per_model() -> None:
         "A100-80GB": (80, "ampere", "A100-80GB"),
         "H100-80GB": (80, "hopper", "H100-80GB"),
         "H200-141GB": (141, "hopper", "H200-141GB"),
+        "B200": (180, "blackwell", "B200"),
+        "GB200": (186, "blackwell", "GB200"),
+        "B300": (288, "blackwell", "B300"),
+        "RTX-PRO-6000": (96, "blackwell", "RTX-PRO-6000-96GB"),
+        "RTX-PRO-4500": (32, "blackwell", None),
     }
 
 
@@ -61,7 +71,8 @@ def test_keys_match_entries_and_mig_keys_resolve() -> None:
         assert model.mig_capable is (model.mig is not None)
         if model.mig is not None:
             assert get_mig_geometry(model.mig).key == model.mig
-    assert mig_capable_models() == ("A30", "A100-40GB", "A100-80GB", "H100-80GB", "H200-141GB")
+    assert mig_capable_models() == ("A30", "A100-40GB", "A100-80GB", "H100-80GB", "H200-141GB",
+                                    "B200", "GB200", "B300", "RTX-PRO-6000")
 
 
 def test_get_gpu_model_names_the_known_models() -> None:
@@ -70,7 +81,7 @@ def test_get_gpu_model_names_the_known_models() -> None:
         get_gpu_model("V100")
     assert raised.value.args[0] == (
         "unknown GPU model 'V100'; known models: T4, A10G, L4, L40S, A30, A100-40GB, "
-        "A100-80GB, H100-80GB, H200-141GB"
+        "A100-80GB, H100-80GB, H200-141GB, B200, GB200, B300, RTX-PRO-6000, RTX-PRO-4500"
     )
 
 
@@ -92,6 +103,10 @@ def test_profile_names_per_gpu() -> None:
         "A100-80GB": ("1g.10gb", "1g.20gb", "2g.20gb", "3g.40gb", "4g.40gb", "7g.80gb"),
         "H100-80GB": ("1g.10gb", "1g.20gb", "2g.20gb", "3g.40gb", "4g.40gb", "7g.80gb"),
         "H200-141GB": ("1g.18gb", "1g.35gb", "2g.35gb", "3g.71gb", "4g.71gb", "7g.141gb"),
+        "B200": ("1g.23gb", "1g.45gb", "2g.45gb", "3g.90gb", "4g.90gb", "7g.180gb"),
+        "GB200": ("1g.23gb", "1g.47gb", "2g.47gb", "3g.93gb", "4g.93gb", "7g.186gb"),
+        "B300": ("1g.34gb", "1g.67gb", "2g.67gb", "3g.135gb", "4g.135gb", "7g.269gb"),
+        "RTX-PRO-6000-96GB": ("1g.24gb", "2g.48gb", "4g.96gb"),
         "A30-24GB": ("1g.6gb", "2g.12gb", "4g.24gb"),
     }
 
@@ -130,8 +145,8 @@ def test_each_profile_at_its_maximum_fits_the_gpu(key: str) -> None:
 
 
 def test_unknown_geometry_raises_with_known_keys() -> None:
-    with pytest.raises(KeyError, match="unknown MIG geometry 'B200'; known: A100-40GB, "):
-        get_mig_geometry("B200")
+    with pytest.raises(KeyError, match="unknown MIG geometry 'V100'; known: A100-40GB, "):
+        get_mig_geometry("V100")
 
 
 # --- check_mig_layout ------------------------------------------------------------------------
@@ -147,7 +162,8 @@ def test_valid_layouts_have_no_problems() -> None:
 def test_gpu_without_mig() -> None:
     assert check_mig_layout("T4", [{"1g.10gb": 7}]) == [
         MigProblem(
-            "T4 does not support MIG; MIG-capable GPUs: A30, A100-40GB, A100-80GB, H100-80GB, H200-141GB"
+            "T4 does not support MIG; MIG-capable GPUs: A30, A100-40GB, A100-80GB, H100-80GB, "
+            "H200-141GB, B200, GB200, B300, RTX-PRO-6000"
         )
     ]
 
@@ -185,8 +201,8 @@ def test_counts_below_one() -> None:
 
 
 def test_unknown_gpu_model_is_a_key_error() -> None:
-    with pytest.raises(KeyError, match="unknown GPU model 'B200'"):
-        check_mig_layout("B200", [])
+    with pytest.raises(KeyError, match="unknown GPU model 'V100'"):
+        check_mig_layout("V100", [])
 
 
 # --- against upstream's example -------------------------------------------------------------

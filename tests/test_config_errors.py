@@ -96,7 +96,8 @@ def test_unknown_gpu_model_names_the_pool():
     pool = {**POOL, "gpu": {"model": "V100", "count": 1}}
     assert errors({"cluster": CLUSTER, "gpuPools": {"old": pool}}) == [
         "gpuPools.old.gpu.model: unknown GPU model; known models: T4, A10G, L4, L40S, A30, "
-        "A100-40GB, A100-80GB, H100-80GB, H200-141GB (got \"V100\")"
+        "A100-40GB, A100-80GB, H100-80GB, H200-141GB, B200, GB200, B300, RTX-PRO-6000, "
+            "RTX-PRO-4500 (got \"V100\")"
     ]
 
 
@@ -104,7 +105,8 @@ def test_mig_on_a_gpu_without_mig_names_the_pool():
     pool = {**POOL, "sharing": {"mig": {"profiles": {"1g.10gb": 7}}}}
     assert errors({"cluster": CLUSTER, "gpuPools": {"dev": pool}}) == [
         "gpuPools.dev.sharing.mig: A10G does not support MIG; MIG-capable GPUs: A30, A100-40GB, "
-        "A100-80GB, H100-80GB, H200-141GB"
+        "A100-80GB, H100-80GB, H200-141GB, B200, GB200, B300, "
+        "RTX-PRO-6000"
     ]
 
 

@@ -391,7 +391,8 @@ def test_mig_on_a_t4() -> None:
     data = {"gpuModel": "T4", "sharing": {"mig": {"profiles": {"1g.10gb": 7}}}}
     assert _config_error(_Pool, data) == [
         "sharing.mig: T4 does not support MIG; MIG-capable GPUs: A30, A100-40GB, A100-80GB, "
-        "H100-80GB, H200-141GB"
+        "H100-80GB, H200-141GB, B200, GB200, B300, "
+        "RTX-PRO-6000"
     ]
 
 

@@ -28,7 +28,7 @@ def test_platform_refuses_an_invalid_environment_before_registering(refused):
         "invalid args of GpuPlatform 'platform' (2 errors):\n"
         "  - gpuPools.a10g.minSize: must be <= maxSize (2) (got 3)\n"
         "  - gpuPools.a10g.sharing.mig: A10G does not support MIG; MIG-capable GPUs: A30, A100-40GB, "
-        "A100-80GB, H100-80GB, H200-141GB"
+        "A100-80GB, H100-80GB, H200-141GB, B200, GB200, B300, RTX-PRO-6000"
     )
 
 

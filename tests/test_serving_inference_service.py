@@ -55,6 +55,7 @@ def test_raw_deployment_inference_service_is_rendered_exactly(run_component):
         "nodeSelector": {"gpu-platform.io/pool": "infer"},
         "tolerations": [{"key": "nvidia.com/gpu", "operator": "Equal", "value": "true",
                          "effect": "NoSchedule"}],
+        "priorityClassName": "inference-critical",  # the default for InferenceServices
         "model": {
             "modelFormat": {"name": "vllm"},
             "runtime": "gpu-platform-vllm",

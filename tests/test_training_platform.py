@@ -89,4 +89,5 @@ def test_invalid_pools_are_reported_once_by_their_path_before_anything(refused):
     err = refused(lambda: build_training("training", config(), bad_pools, pulumi.ResourceOptions()))
     assert str(err).splitlines()[1:] == [
         "  - gpuPools.train.gpu.model: unknown GPU model; known models: T4, A10G, L4, L40S, A30, A100-40GB, "
-        'A100-80GB, H100-80GB, H200-141GB (got "a100")']
+        "A100-80GB, H100-80GB, H200-141GB, B200, GB200, B300, RTX-PRO-6000, RTX-PRO-4500 "
+        '(got "a100")']

@@ -135,8 +135,10 @@ def test_volcano_replaces_kueue_and_labels_queued_rayclusters(run_component, con
         "weight": 3, "reclaimable": True, "capability": {"nvidia.com/gpu": "32", "cpu": "96",
                                                          "memory": "768Gi"}}
     demo = plan.one("kubernetes:ray.io/v1:RayCluster", "training-ray-demo-raycluster")
+    # KubeRay copies ray.io/priority-class-name to the gang PodGroup's priorityClassName
     assert demo.inputs["metadata"]["labels"] == {
-        **MANAGED_BY_LABELS, "ray.io/scheduler-name": "volcano", "volcano.sh/queue-name": "ml"}
+        **MANAGED_BY_LABELS, "ray.io/scheduler-name": "volcano", "volcano.sh/queue-name": "ml",
+        "ray.io/priority-class-name": "training-high"}
     assert set(demo.dependencies) == {
         kuberay.urn, plan.one("kubernetes:core/v1:Namespace", "training-teams-ml-ns").urn,
         plan.one(QUEUE, "training-volcano-ml-queue").urn}

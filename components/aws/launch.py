@@ -25,6 +25,14 @@ EKS_TAINT_EFFECTS = {
 }
 CA_TAG = "k8s.io/cluster-autoscaler"
 NODEADM_BOUNDARY = "GPUPLATFORM"
+# cluster-autoscaler's AWS provider label for GPU nodes (aws_cloud_provider.go ``GPULabel``):
+# a node carrying it counts as a GPU node even before the device plugin advertises the GPUs,
+# so the autoscaler neither scales up again for the same pods nor scales it down as empty.
+ACCELERATOR_LABEL = "k8s.amazonaws.com/accelerator"
+# RDMA (EFA, GPUDirect) registers pinned memory; the container runtime's default
+# ``ulimit -l`` (64 KiB) makes ibv_reg_mr / fi_mr_reg fail. Containers inherit containerd's
+# limit, so EFA nodes raise it on the containerd service itself.
+CONTAINERD_MEMLOCK_DROPIN = "/etc/systemd/system/containerd.service.d/90-memlock.conf"
 
 
 def metadata_options() -> LaunchTemplateMetadataOptionsArgsDict:
@@ -69,44 +77,92 @@ def nodeadm_local_storage_config() -> str:
     )
 
 
-def nodeadm_user_data(node_config: str) -> str:
-    """MIME multi-part user data (what managed node groups merge their own NodeConfig into)."""
+def memlock_script() -> str:
+    """AL2023 shell part: containerd (and so every container) gets ``LimitMEMLOCK=infinity``.
+
+    AL2023 runs user-data scripts (cloud-init's final stage) after nodeadm's config phase and
+    before its run phase starts containerd and the kubelet: awslabs/amazon-eks-ami
+    templates/al2023/runtime/rootfs/etc/systemd/system/nodeadm-config.service
+    (``Before=cloud-init.service``) and nodeadm-run.service
+    (``After=nodeadm-config.service cloud-final.service``). The drop-in is thus in place when
+    containerd starts; ``daemon-reload`` makes systemd read it.
+    """
     return (
-        "MIME-Version: 1.0\n"
-        f'Content-Type: multipart/mixed; boundary="{NODEADM_BOUNDARY}"\n'
-        "\n"
-        f"--{NODEADM_BOUNDARY}\n"
-        "Content-Type: application/node.eks.aws\n"
-        "\n"
-        f"{node_config}"
-        "\n"
-        f"--{NODEADM_BOUNDARY}--\n"
+        "#!/bin/bash\n"
+        "set -euo pipefail\n"
+        f"mkdir -p {CONTAINERD_MEMLOCK_DROPIN.rsplit('/', 1)[0]}\n"
+        f"cat > {CONTAINERD_MEMLOCK_DROPIN} <<'EOF'\n"
+        "[Service]\n"
+        "LimitMEMLOCK=infinity\n"
+        "EOF\n"
+        "systemctl daemon-reload\n"
     )
 
 
-def user_data(ami_type: str, instance: InstanceType) -> str | None:
-    """Base64 user data for the launch template, or None when the defaults are right."""
-    if ami_type == "AL2023_x86_64_NVIDIA" and instance.has_local_nvme:
-        text = nodeadm_user_data(nodeadm_local_storage_config())
-        return base64.b64encode(text.encode()).decode()
-    return None
+def bottlerocket_memlock_settings() -> str:
+    """Bottlerocket TOML: unlimited locked memory in the OCI defaults every container gets
+    (``settings.oci-defaults.resource-limits.max-locked-memory``)."""
+    return (
+        '[settings.oci-defaults.resource-limits.max-locked-memory]\n'
+        'soft-limit = "unlimited"\n'
+        'hard-limit = "unlimited"\n'
+    )
+
+
+def nodeadm_user_data(node_config: str | None, script: str | None = None) -> str:
+    """MIME multi-part user data (what managed node groups merge their own NodeConfig into):
+    the NodeConfig part and/or a shell-script part."""
+    parts = []
+    if node_config is not None:
+        parts.append(("application/node.eks.aws", node_config))
+    if script is not None:
+        parts.append(('text/x-shellscript; charset="us-ascii"', script))
+    text = f'MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary="{NODEADM_BOUNDARY}"\n\n'
+    for content_type, body in parts:
+        text += f"--{NODEADM_BOUNDARY}\nContent-Type: {content_type}\n\n{body}\n"
+    return text + f"--{NODEADM_BOUNDARY}--\n"
+
+
+def user_data(ami_type: str, instance: InstanceType, *, efa: bool = False) -> str | None:
+    """Base64 user data for the launch template, or None when the defaults are right.
+
+    AL2023: RAID0 instance-store NVMe for containerd/kubelet when the type has NVMe disks; on EFA
+    pools containerd's memlock limit raised to infinity (``memlock_script``). Bottlerocket: the
+    memlock limit through its settings on EFA pools (local disks are Bottlerocket's own business).
+    """
+    if ami_type.startswith("BOTTLEROCKET"):
+        text = bottlerocket_memlock_settings() if efa else None
+    else:
+        config = nodeadm_local_storage_config() if instance.has_local_nvme else None
+        script = memlock_script() if efa else None
+        text = None if config is None and script is None else nodeadm_user_data(config, script)
+    return None if text is None else base64.b64encode(text.encode()).decode()
 
 
 def efa_network_interfaces(
     instance: InstanceType, primary_groups: Sequence[Any], efa_groups: Sequence[Any]
 ) -> list[LaunchTemplateNetworkInterfaceArgsDict]:
-    """One EFA interface per network card: card 0 is the primary interface (device 0, which also
-    carries the cluster security group); every other card gets its EFA at device index 1."""
-    return [
-        {
+    """One EFA interface per EFA network card: card 0 is the primary interface (device 0, which
+    also carries the cluster security group); every other card gets its EFA at device index 1.
+    On types whose card 0 has no EFA (p6-b300) the primary interface is a plain ENA one."""
+    interfaces: list[LaunchTemplateNetworkInterfaceArgsDict] = []
+    if not instance.primary_card_efa:
+        interfaces.append({
+            "network_card_index": 0,
+            "device_index": 0,
+            "interface_type": "interface",
+            "delete_on_termination": "true",
+            "security_groups": list(primary_groups),
+        })
+    for card in instance.efa_cards:
+        interfaces.append({
             "network_card_index": card,
             "device_index": 0 if card == 0 else 1,
             "interface_type": "efa",
             "delete_on_termination": "true",
             "security_groups": list(primary_groups if card == 0 else efa_groups),
-        }
-        for card in range(instance.max_efa_interfaces)
-    ]
+        })
+    return interfaces
 
 
 def eks_taints(taints: Sequence[Taint]) -> list[NodeGroupTaintArgsDict]:

@@ -1,9 +1,11 @@
 """``GpuNodePool``: one EKS managed node group for one ``gpuPools`` entry.
 
 A launch template carries what the node group API cannot: IMDSv2 with hop limit 1, the
-encrypted gp3 root volume, instance-store setup, and for EFA pools the placement group and one
-EFA interface per network card (with the security group EFA needs: all traffic to and from
-itself). The node group name is generated from a prefix, so changes that replace the node
+encrypted gp3 root volume, instance-store setup, and for EFA pools the placement group, one
+EFA interface per EFA network card (with the security group EFA needs: all traffic to and from
+itself) and an unlimited memlock for containers (RDMA pins memory). Every node carries
+cluster-autoscaler's GPU label ``k8s.amazonaws.com/accelerator`` and the group the matching
+node-template tag. The node group name is generated from a prefix, so changes that replace the node
 group can create the new one before deleting the old.
 """
 
@@ -18,6 +20,7 @@ from pydantic import Field
 
 from gpu_platform.aws.config import AwsNodePool, driver_mismatch, gpu_mismatch
 from gpu_platform.aws.launch import (
+    ACCELERATOR_LABEL,
     autoscaler_tags,
     efa_network_interfaces,
     eks_taints,
@@ -25,6 +28,7 @@ from gpu_platform.aws.launch import (
     root_block_device,
     user_data,
 )
+from gpu_platform.catalog.gpus import get_gpu_model
 from gpu_platform.catalog.instances import INSTANCE_TYPES
 from gpu_platform.config import ComponentArgs, ConfigIssue, component_args
 from gpu_platform.config.args import InputStr
@@ -95,12 +99,15 @@ class GpuNodePool(pulumi.ComponentResource):
         pool, aws_pool, cluster, pool_name = args.pool, args.node_pool, args.cluster, args.pool_name
         spec = INSTANCE_TYPES[aws_pool.instance_type]
         efa = aws_pool.efa.enabled
-        labels = node_labels(pool_name, pool)
+        # the autoscaler's GPU label rides on the node (kubelet labels) and, through
+        # autoscaler_tags, on the node-template tag it reads while the group is at zero
+        labels = {**node_labels(pool_name, pool),
+                  ACCELERATOR_LABEL: get_gpu_model(pool.gpu.model).autoscaler_accelerator}
 
         template_args: dict[str, Any] = {
             "metadata_options": metadata_options(),
             "block_device_mappings": [root_block_device(aws_pool.ami_type, aws_pool.root_volume_gib)],
-            "user_data": user_data(aws_pool.ami_type, spec),
+            "user_data": user_data(aws_pool.ami_type, spec, efa=efa),
             "update_default_version": True,
         }
         subnet_ids = list(cluster.private_subnet_ids.values())

@@ -14,6 +14,13 @@ Sources (read 2026-11-25):
   https://github.com/NVIDIA/gpu-operator/blob/main/assets/state-mig-manager/0400_configmap.yaml
   (commit 0b0b6b154bdd7ed54102f3efe0239108b0c4a433)
 
+Blackwell geometries (read 2026-11-26 from the same configmap at gpu-operator commit
+a22dbf671f2e26f9a1e342f8eea28e196235e110, 2026-08-21): B200 (device 0x2901) all-1g.23gb 7,
+all-1g.45gb 4, all-2g.45gb 3, all-3g.90gb 2, all-4g.90gb 1, all-7g.180gb 1; GB200 (0x2941)
+1g.23gb/1g.47gb/2g.47gb/3g.93gb/4g.93gb/7g.186gb; B300 (0x3182) all-1g.34gb 7, all-1g.67gb 4,
+all-2g.67gb 3, all-3g.135gb 2, all-4g.135gb 1, all-7g.269gb 1; RTX PRO 6000 96GB (0x2BB5)
+all-1g.24gb 4 (as ``-me``/``+gfx`` variants), all-2g.48gb 2, all-4g.96gb 1 (four slices, like A30).
+
 Media-extension (``+me``), graphics (``+gfx``) and shared-compute-instance (``<n>c.``) variants
 are omitted on purpose: pools carve plain GPU instances only.
 
@@ -92,6 +99,20 @@ MIG_GEOMETRIES: dict[str, MigGeometry] = {
         _seven_slice("H100-80GB", (10, 20, 40, 80)),
         # "H200-141GB": all-1g.18gb 7, all-1g.35gb 4, all-2g.35gb 3, all-3g.71gb 2, ...
         _seven_slice("H200-141GB", (18, 35, 71, 141)),
+        _seven_slice("B200", (23, 45, 90, 180)),
+        # GB200's 1/8 profile is 1g.23gb while its 1/4 is 1g.47gb (the configmap's own names)
+        _seven_slice("GB200", (23, 47, 93, 186)),
+        _seven_slice("B300", (34, 67, 135, 269)),
+        MigGeometry(
+            key="RTX-PRO-6000-96GB",
+            compute_slices=4,
+            memory_slices=4,
+            profiles=(
+                MigProfile("1g.24gb", 1, 1, 4),
+                MigProfile("2g.48gb", 2, 2, 2),
+                MigProfile("4g.96gb", 4, 4, 1),
+            ),
+        ),
         # A30 has 4 GPCs and 4 memory slices (user guide: fractions of 1/4)
         MigGeometry(
             key="A30-24GB",

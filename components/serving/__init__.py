@@ -105,8 +105,16 @@ class ServingArgs(ComponentArgs):
     storage: StorageConfig | None = None
     oidc_provider_arn: InputStr | None = None
     oidc_provider_url: InputStr | None = None
+    # the PriorityClasses that exist (training.priorityClasses; None: not known, assumed)
+    priority_classes: list[DnsLabel] | None = None
 
     def issues(self) -> Iterator[ConfigIssue]:
+        for name, spec in self.serving.inference_services.items():
+            known = self.priority_classes
+            if spec.priority_class is not None and known is not None and spec.priority_class not in known:
+                classes = ", ".join(known) or "none (training.priorityClasses creates them)"
+                yield issue(f"serving.inferenceServices.{name}.priorityClass",
+                            f"unknown PriorityClass; priorityClasses: {classes}", spec.priority_class)
         yield from check_serving_pools(self.serving, self.pools)
         yield from check_serving_mounts(self.serving, self.storage)
         if self.serving.aws.enabled:
@@ -189,7 +197,8 @@ class Serving(pulumi.ComponentResource):
                 child_name(name, key),
                 InferenceServiceArgs(service_name=key, namespace=config.namespace, spec=spec,
                                      deployment_mode=config.deployment_mode, pools=args.pools,
-                                     runtimes=available, service_account=reader, storage=args.storage),
+                                     runtimes=available, service_account=reader, storage=args.storage,
+                                     priority_classes=args.priority_classes),
                 _after(child, after),
             )
         self.namespace_name = self.namespace.metadata.apply(metadata_name)
@@ -214,13 +223,15 @@ def build_serving(
 ) -> Serving | None:
     """The serving area, or None when switched off. Raises ConfigError (all problems at once)
     before registering anything. ``deps``: ``oidc_provider_arn``/``oidc_provider_url`` outputs
-    of the EKS cluster, which override the config strings, and ``storage`` (the storage config
-    ``mounts`` name). The checks are ``ServingArgs``' (the component runs them too)."""
+    of the EKS cluster, which override the config strings, ``storage`` (the storage config
+    ``mounts`` name) and ``priority_classes`` (the PriorityClasses that exist). The checks are
+    ``ServingArgs``' (the component runs them too)."""
     if not config.enabled:
         return None
     args = ServingArgs(serving=config, pools=dict(pools), storage=deps.get("storage"),
                        oidc_provider_arn=deps.get("oidc_provider_arn"),
-                       oidc_provider_url=deps.get("oidc_provider_url"))
+                       oidc_provider_url=deps.get("oidc_provider_url"),
+                       priority_classes=deps.get("priority_classes"))
     problems = list(collect_issues(args))
     if problems:
         raise ConfigError(problems)

@@ -55,10 +55,14 @@ from gpu_platform.serving.runtimes import (
     VLLM_PORT,
     VLLM_RUNTIME_NAME,
 )
+from gpu_platform.serving.vllm_cli import vllm_arg_problems
 from gpu_platform.storage import StorageConfig
 from gpu_platform.workloads import MountSpec, mount_issues, render_mounts
 
 INFERENCE_SERVICE_TYPE = "gpu-platform:serving:InferenceService"
+# the PriorityClass of model servers unless a spec names another (the training area creates it
+# with the other shared classes: training.priorityClasses; see gpu_platform.training.teams)
+DEFAULT_INFERENCE_PRIORITY_CLASS = "inference-critical"
 STORAGE_URI_PATTERN = r"^(s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/.*)?|pvc://[a-z0-9][-a-z0-9.]*(/.*)?)$"
 
 ScaleMetric = Literal["cpu", "memory", "concurrency", "rps"]
@@ -101,7 +105,12 @@ class VllmArgs(ConfigModel):
     max_model_len: PositiveInt | None = None
     gpu_memory_utilization: float | None = Field(default=None, gt=0, le=1)
     quantization: Quantization | None = None
+    # more ``vllm serve`` arguments, checked against the pinned vLLM's (serving/vllm_cli.py)
     extra_args: list[str] = Field(default_factory=list)
+
+    def issues(self) -> Iterator[ConfigIssue]:
+        for index, problem, arg in vllm_arg_problems(self.extra_args):
+            yield issue(f"extraArgs.{index}", problem, arg)
 
     def render(self, gpus: int) -> list[str]:
         args = [f"--tensor-parallel-size={gpus}"]
@@ -134,6 +143,8 @@ class InferenceServiceSpec(ConfigModel):
     liveness_probe: Probe = Field(default_factory=_liveness)
     vllm: VllmArgs = Field(default_factory=VllmArgs)
     mounts: dict[DnsLabel, MountSpec] = Field(default_factory=dict)  # storage volumes or datasets
+    # the predictor pods' PriorityClass (default inference-critical where it exists)
+    priority_class: DnsLabel | None = None
 
     def issues(self) -> Iterator[ConfigIssue]:
         if self.min_replicas > self.max_replicas:
@@ -199,9 +210,10 @@ def render_inference_service(
     model_format: str,
     service_account: str | pulumi.Output[str] | None = None,
     storage: StorageConfig | None = None,
+    priority_class: str | None = None,
 ) -> dict[str, Any]:
     """The InferenceService manifest (pure; the spec is assumed validated for ``mode`` and its
-    mounts resolvable in ``storage``)."""
+    mounts resolvable in ``storage``); ``priority_class``: the predictor's PriorityClass."""
     annotations = {
         "serving.kserve.io/deploymentMode": KSERVE_MODE_NAMES[mode],
         "serving.kserve.io/enable-prometheus-scraping": "true",
@@ -246,6 +258,8 @@ def render_inference_service(
     predictor["tolerations"] = [dict(t) for t in scheduling.tolerations]
     if service_account is not None:
         predictor["serviceAccountName"] = service_account
+    if priority_class is not None:
+        predictor["priorityClassName"] = priority_class
     predictor["model"] = model
     return {
         "apiVersion": "serving.kserve.io/v1beta1",
@@ -274,10 +288,27 @@ class InferenceServiceArgs(ComponentArgs):
     # the predictor's ServiceAccount (the model store's reader for s3:// models), or an Output
     service_account: InputStr | None = None
     storage: StorageConfig | None = None  # what ``spec.mounts`` name
+    # the PriorityClasses that exist (None: not known here; the default class is assumed)
+    priority_classes: list[DnsLabel] | None = None
 
     def issues(self) -> Iterator[ConfigIssue]:
         for found in self.spec_issues():
             yield found.prefixed("spec")
+        named, known = self.spec.priority_class, self.priority_classes
+        if named is not None and known is not None and named not in known:
+            classes = ", ".join(known) or "none (training.priorityClasses creates them)"
+            yield issue("spec.priorityClass", f"unknown PriorityClass; priorityClasses: {classes}",
+                        named)
+
+    @property
+    def priority_class(self) -> str | None:
+        """The predictor's PriorityClass: the spec's, else inference-critical unless the known
+        classes lack it (then none: the pods would be refused admission)."""
+        if self.spec.priority_class is not None:
+            return self.spec.priority_class
+        known = self.priority_classes
+        default = DEFAULT_INFERENCE_PRIORITY_CLASS
+        return default if known is None or default in known else None
 
     def spec_issues(self) -> Iterator[ConfigIssue]:
         """The checks across the spec and its surroundings (paths relative to the spec)."""
@@ -315,7 +346,7 @@ class InferenceService(pulumi.ComponentResource):
         manifest = render_inference_service(
             args.service_name, args.namespace, spec, args.deployment_mode,
             pool_scheduling(spec.pool, args.pools[spec.pool]), args.model_format,
-            args.service_account, args.storage,
+            args.service_account, args.storage, args.priority_class,
         )
         self.manifest = manifest
         self.resource = custom_resource(child_name(name, "isvc"), manifest, child_options(self, opts))

@@ -42,7 +42,9 @@ from gpu_platform.training.teams import (
     TeamConfig,
     Teams,
     TeamsArgs,
+    priority_class_issues,
     team_pool_issues,
+    team_priority_issues,
 )
 from gpu_platform.training.volcano import Volcano, VolcanoArgs, VolcanoConfig, volcano_team_issues
 from gpu_platform.workloads import MountSpec, WorkloadContext
@@ -71,6 +73,11 @@ class TrainingConfig(ConfigModel):
                         f"queueSystem: {unused}")
         if self.queue_system == "volcano":
             yield from volcano_team_issues(self.volcano, self.teams)
+        yield from (i.prefixed("teams") for i in team_priority_issues(self.teams, self.priority_classes))
+        for name, cluster in self.ray_clusters.items():
+            if cluster.priority_class is not None:
+                for found in priority_class_issues(cluster.priority_class, self.priority_classes):
+                    yield found.prefixed(f"rayClusters.{name}.priorityClass")
         if self.ray_clusters and not self.kuberay.enabled:
             yield issue("kuberay.enabled", "must be true while rayClusters are declared", False)
         for name, cluster in self.ray_clusters.items():
@@ -154,8 +161,9 @@ def build_training(
     volcano = config.queue_system == "volcano"
     if volcano:
         # before KubeRay: its Volcano integration needs the PodGroup CRD the chart installs
-        platform.volcano = Volcano(
-            child_name(name, "volcano"), VolcanoArgs.of(config.volcano, config.teams), opts)
+        platform.volcano = Volcano(child_name(name, "volcano"), VolcanoArgs.of(
+            config.volcano, config.teams, config.priority_classes,
+            scale_from_zero=any(pool.min_size == 0 for pool in pools.values())), opts)
     if config.kuberay.enabled:
         platform.kuberay = KubeRayOperator(
             child_name(name, "kuberay"),
@@ -169,7 +177,8 @@ def build_training(
             extra_ingress_namespaces=operator_ns, pools=dict(pools)), opts)
     if config.teams and not volcano:
         namespaces = platform.teams.namespaces if platform.teams else {}
-        platform.kueue = Kueue(child_name(name, "kueue"), KueueArgs.of(config.kueue, pools, config.teams),
+        platform.kueue = Kueue(child_name(name, "kueue"),
+                               KueueArgs.of(config.kueue, pools, config.teams, config.priority_classes),
                                opts, team_namespaces=namespaces)
     if config.kubeflow.any_enabled():
         platform.kubeflow = Kubeflow(
@@ -186,7 +195,7 @@ def build_training(
         if platform.volcano is not None and spec.queue in platform.volcano.queues:
             after.append(platform.volcano.queues[spec.queue])
         args = RayClusterArgs.of(spec, cluster_name, pools, workload=workload,
-                                 queue_system=config.queue_system)
+                                 queue_system=config.queue_system, team=config.teams.get(spec.namespace))
         platform.ray_clusters[cluster_name] = RayCluster(child_name(name, f"ray-{cluster_name}"), args,
                                                          _after(opts, after))
         if spec.enable_in_tree_autoscaling and platform.teams is not None \

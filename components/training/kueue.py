@@ -27,7 +27,13 @@ from gpu_platform.k8s.values import deep_merge
 from gpu_platform.network.operator import RDMA_RESOURCE_PREFIX
 from gpu_platform.network.workload import EFA_RESOURCE
 from gpu_platform.training.outputs import object_names
-from gpu_platform.training.teams import TeamConfig, team_pool_reference_issues
+from gpu_platform.training.teams import (
+    DEFAULT_PRIORITY_CLASSES,
+    PriorityClassConfig,
+    TeamConfig,
+    preemption_enabled,
+    team_pool_reference_issues,
+)
 from gpu_platform.versions import KUEUE
 
 KUEUE_TYPE = "gpu-platform:training:Kueue"
@@ -69,6 +75,9 @@ class KueueArgs(KueueConfig, ComponentArgs):
 
     pools: dict[DnsLabel, GpuPool] = Field(default_factory=dict)
     teams: dict[DnsLabel, TeamConfig] = Field(default_factory=dict)
+    # the PriorityClasses workloads use: ClusterQueues preempt by priority only if one may preempt
+    priority_classes: dict[DnsLabel, PriorityClassConfig] = Field(
+        default_factory=lambda: dict(DEFAULT_PRIORITY_CLASSES))
 
     def issues(self) -> Iterator[ConfigIssue]:
         # a ClusterQueue quota on a pool without a flavor would never admit anything
@@ -77,10 +86,13 @@ class KueueArgs(KueueConfig, ComponentArgs):
 
     @classmethod
     def of(
-        cls, config: KueueConfig, pools: Mapping[str, GpuPool], teams: Mapping[str, TeamConfig]
+        cls, config: KueueConfig, pools: Mapping[str, GpuPool], teams: Mapping[str, TeamConfig],
+        priority_classes: Mapping[str, PriorityClassConfig] | None = None,
     ) -> KueueArgs:
         fields = {name: getattr(config, name) for name in KueueConfig.model_fields}
-        return cls.model_validate({**fields, "pools": dict(pools), "teams": dict(teams)})
+        classes = DEFAULT_PRIORITY_CLASSES if priority_classes is None else priority_classes
+        return cls.model_validate({**fields, "pools": dict(pools), "teams": dict(teams),
+                                   "priority_classes": dict(classes)})
 
 
 QUEUE_EXCLUDED_RESOURCE_PREFIXES = (f"{EFA_RESOURCE.split('/')[0]}/", f"{RDMA_RESOURCE_PREFIX}/")
@@ -133,7 +145,11 @@ def render_cpu_flavor() -> dict[str, Any]:
     return {"apiVersion": KUEUE_API, "kind": "ResourceFlavor", "metadata": _meta(CPU_FLAVOR), "spec": {}}
 
 
-def render_cluster_queue(team: str, config: TeamConfig, kueue: KueueConfig) -> dict[str, Any]:
+def render_cluster_queue(team: str, config: TeamConfig, kueue: KueueConfig,
+                         preemption: bool = True) -> dict[str, Any]:
+    """The team's ClusterQueue; ``preemption``: whether a workload may preempt a lower-priority
+    one in it (``preemption_enabled`` of the PriorityClasses; Kueue reads a workload's priority
+    from its pods' PriorityClass). Reclaiming borrowed quota in the cohort is always on."""
     groups: list[dict[str, Any]] = [{
         "coveredResources": ["cpu", "memory"],
         "flavors": [{"name": CPU_FLAVOR, "resources": [
@@ -153,7 +169,8 @@ def render_cluster_queue(team: str, config: TeamConfig, kueue: KueueConfig) -> d
             "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": team}},
             "queueingStrategy": kueue.queueing_strategy,
             "resourceGroups": groups,
-            "preemption": {"reclaimWithinCohort": "Any", "withinClusterQueue": "LowerPriority"},
+            "preemption": {"reclaimWithinCohort": "Any",
+                           "withinClusterQueue": "LowerPriority" if preemption else "Never"},
         },
     }
 
@@ -211,7 +228,8 @@ class Kueue(pulumi.ComponentResource):
         self.local_queues: dict[str, k8s.apiextensions.CustomResource] = {}
         for team, team_config in args.teams.items():
             cq = custom_resource(child_name(name, f"{team}-clusterqueue"),
-                                 render_cluster_queue(team, team_config, args),
+                                 render_cluster_queue(team, team_config, args,
+                                                      preemption_enabled(args.priority_classes)),
                                  child_options(self, opts, depends_on=[self.release, *flavors],
                                                aliases=previous_types("ClusterQueue")))
             ns = (team_namespaces or {}).get(team)

@@ -42,12 +42,16 @@ from gpu_platform.training.rayspec import (
     raycluster_pool_issues,
     raycluster_workload_issues,
 )
+from gpu_platform.training.teams import TeamConfig, workload_priority_class
 from gpu_platform.training.volcano import volcano_raycluster_labels
 from gpu_platform.workloads import SHM_PATH, MountSpec, WorkloadContext, render_mounts
 
 RAYCLUSTER_TYPE = "gpu-platform:training:RayCluster"
 RAY_UID = 1000  # the rayproject images' "ray" user
 QUEUE_LABEL = "kueue.x-k8s.io/queue-name"
+# KubeRay's Volcano integration copies this RayCluster label to the PodGroup's priorityClassName
+# (ray-operator/controllers/ray/utils/constant.go ``RayPriorityClassName``, volcano_scheduler.go)
+RAY_PRIORITY_LABEL = "ray.io/priority-class-name"
 RAY_DASHBOARD_PORT = 8265  # the head Service's "dashboard" port (KubeRay default)
 QueueSystem = Literal["kueue", "volcano"]
 
@@ -107,6 +111,7 @@ def _pod_template(
     scheduling: tuple[dict[str, str], list[dict[str, Any]]] | None,
     automount_token: bool = False,
     volumes: list[dict[str, Any]] | None = None,
+    priority_class: str | None = None,
 ) -> dict[str, Any]:
     spec: dict[str, Any] = {
         "securityContext": {"runAsNonRoot": True, "seccompProfile": {"type": "RuntimeDefault"}},
@@ -117,6 +122,8 @@ def _pod_template(
     }
     if scheduling is not None:
         spec["nodeSelector"], spec["tolerations"] = scheduling
+    if priority_class is not None:
+        spec["priorityClassName"] = priority_class
     return {"spec": spec}
 
 
@@ -131,8 +138,10 @@ def render_raycluster(
 ) -> dict[str, Any]:
     """The RayCluster manifest; ``pools`` must hold every pool the worker groups name, and
     ``workload`` resolve every network and mount (``raycluster_workload_issues`` is empty).
-    A queued cluster carries ``queue_system``'s labels (Volcano: one gang PodGroup via KubeRay)."""
+    A queued cluster carries ``queue_system``'s labels (Volcano: one gang PodGroup via KubeRay).
+    Every pod gets ``spec.priorityClass`` (default training-high, see ``training.teams``)."""
     workload = workload or WorkloadContext()
+    priority = workload_priority_class("raycluster", explicit=spec.priority_class)
     cpu_image, gpu_image = spec.images()
     head_params = {"dashboard-host": "0.0.0.0"}
     if not spec.head.schedulable:
@@ -148,7 +157,8 @@ def render_raycluster(
         image = gpu_image if group.gpus_per_worker else cpu_image
         container = _container("ray-worker", image, group.cpu, group.memory, group.gpus_per_worker)
         volumes = render_mounts(container, group.mounts, workload.storage, spec.namespace)
-        template = _pod_template(container, group.shm_size, scheduling, volumes=volumes)
+        template = _pod_template(container, group.shm_size, scheduling, volumes=volumes,
+                                 priority_class=priority)
         workers.append({
             "groupName": group_name,
             "replicas": group.min_replicas if group.replicas is None else group.replicas,
@@ -164,7 +174,7 @@ def render_raycluster(
             "rayStartParams": head_params,
             # the autoscaler sidecar KubeRay injects into the head talks to the Kubernetes API
             "template": _pod_template(head, spec.head.shm_size, None, spec.enable_in_tree_autoscaling,
-                                      volumes=head_volumes),
+                                      volumes=head_volumes, priority_class=priority),
         },
         "workerGroupSpecs": workers,
     }
@@ -189,6 +199,7 @@ def render_raycluster(
     metadata_labels = {**MANAGED_BY_LABELS, **dict(labels or {})}
     if spec.queue is not None and queue_system == "volcano":
         metadata_labels.update(volcano_raycluster_labels(spec.queue))
+        metadata_labels[RAY_PRIORITY_LABEL] = priority
     elif spec.queue is not None:
         metadata_labels[QUEUE_LABEL] = spec.queue
     return {
@@ -223,9 +234,13 @@ class RayClusterArgs(RayClusterSpec, ComponentArgs):
         *,
         workload: WorkloadContext | None = None,
         queue_system: QueueSystem = "kueue",
+        team: TeamConfig | None = None,
     ) -> RayClusterArgs:
-        """Args for the cluster ``cluster_name`` of an environment's ``rayClusters``."""
+        """Args for the cluster ``cluster_name`` of an environment's ``rayClusters``; ``team``:
+        the team whose namespace it runs in (its ``priorityClasses.raycluster`` applies)."""
         fields = {name: getattr(spec, name) for name in RayClusterSpec.model_fields}
+        fields["priority_class"] = workload_priority_class(
+            "raycluster", explicit=spec.priority_class, team=team)
         return cls.model_validate({**fields, "cluster_name": cluster_name, "pools": dict(pools),
                                    "workload": workload or WorkloadContext(), "queue_system": queue_system})
 

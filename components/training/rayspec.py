@@ -96,6 +96,8 @@ class RayClusterSpec(ConfigModel):
     enable_in_tree_autoscaling: bool = True
     idle_timeout_seconds: NonNegativeInt = 60
     queue: DnsLabel | None = None  # a team's queue (Kueue LocalQueue in ``namespace``, or Volcano Queue)
+    # the pods' PriorityClass; default: the team's priorityClasses.raycluster, else training-high
+    priority_class: DnsLabel | None = None
     head: RayHead = Field(default_factory=RayHead)
     worker_groups: dict[DnsLabel, WorkerGroup] = Field(default_factory=dict)
     gcs_fault_tolerance: GcsFaultTolerance = Field(default_factory=GcsFaultTolerance)

@@ -1,6 +1,19 @@
 """Team tenancy: a namespace per team with quotas, default limits and network isolation, and the
 PriorityClasses every team shares.
 
+Priorities: each workload kind has a PriorityClass (``DEFAULT_WORKLOAD_PRIORITY_CLASSES``:
+RayCluster training-high, InferenceService inference-critical, batch Jobs and RayJobs
+batch-low); a team's ``priorityClasses.<kind>`` replaces the default for its namespace and a
+workload's own ``priorityClass`` replaces both (``workload_priority_class``). Pods carry it as
+``priorityClassName``, which is what every scheduler in play reads: kube-scheduler; Kueue, which
+takes a workload's priority from its pod templates' PriorityClass when no WorkloadPriorityClass
+label is set (jobframework ``ExtractPriority``); Volcano, through the PodGroup's
+``priorityClassName`` (KubeRay copies the RayCluster label ``ray.io/priority-class-name``).
+Preemption between them is each class's ``preemptionPolicy``: kube-scheduler and Volcano's
+``preempt``/``reclaim`` actions skip preemptors whose policy is ``Never``
+(volcano pkg/scheduler/actions/preempt/preempt.go, reclaim.go); Kueue preempts inside a
+ClusterQueue by priority only when some class may preempt (``preemption_enabled``).
+
 The namespace's ResourceQuota is the hard cap on a team's GPUs (requests and limits of
 ``nvidia.com/gpu``); Kueue's ClusterQueue quotas (see ``kueue.py``) decide admission below it.
 Network policy: deny everything, then allow pod-to-pod inside the namespace (NCCL, Ray, torchrun
@@ -35,6 +48,18 @@ class ContainerDefaults(ConfigModel):
     memory: Quantity
 
 
+WorkloadKind = Literal["raycluster", "rayjob", "batch", "inference"]
+# the kinds that run in team namespaces (InferenceServices run in the serving namespace)
+TeamWorkloadKind = Literal["raycluster", "rayjob", "batch"]
+# the PriorityClass a workload kind gets unless its team or the workload itself names another
+DEFAULT_WORKLOAD_PRIORITY_CLASSES: dict[str, str] = {
+    "raycluster": "training-high",
+    "rayjob": "batch-low",
+    "batch": "batch-low",
+    "inference": "inference-critical",
+}
+
+
 class TeamConfig(ConfigModel):
     """One team: its namespace (named after the team) and what it may use."""
 
@@ -52,6 +77,8 @@ class TeamConfig(ConfigModel):
     )
     egress_cidrs: list[str] = Field(default_factory=list)
     ingress_namespaces: list[DnsLabel] = Field(default_factory=list)
+    # workload kind -> PriorityClass for this team's workloads (default: DEFAULT_WORKLOAD_...)
+    priority_classes: dict[TeamWorkloadKind, DnsLabel] = Field(default_factory=dict)
 
     def issues(self) -> Iterator[ConfigIssue]:
         nominal = sum(self.gpu_pools.values())
@@ -81,6 +108,42 @@ DEFAULT_PRIORITY_CLASSES: dict[str, PriorityClassConfig] = {
         value=1000, preemption_policy="Never",
         description="Preemptible batch and experiments: never preempts, yields to higher classes."),
 }
+
+
+def workload_priority_class(
+    kind: WorkloadKind, *, explicit: str | None = None, team: TeamConfig | None = None
+) -> str:
+    """The PriorityClass of a workload: its own, else its team's for ``kind``, else the default."""
+    if explicit is not None:
+        return explicit
+    for team_kind, class_name in (team.priority_classes.items() if team is not None else ()):
+        if team_kind == kind:
+            return class_name
+    return DEFAULT_WORKLOAD_PRIORITY_CLASSES[kind]
+
+
+def preemption_enabled(priority_classes: Mapping[str, PriorityClassConfig]) -> bool:
+    """Whether any class may preempt a lower one (a PreemptLowerPriority class above another)."""
+    values = [pc.value for pc in priority_classes.values()]
+    return any(pc.preemption_policy == "PreemptLowerPriority" and pc.value > min(values)
+               for pc in priority_classes.values())
+
+
+def priority_class_issues(name: str, priority_classes: Mapping[str, object]) -> Iterator[ConfigIssue]:
+    """A PriorityClass name that is not among ``priority_classes`` (path relative, empty)."""
+    if name not in priority_classes:
+        known = ", ".join(priority_classes) or "none"
+        yield issue("", f"unknown PriorityClass; priorityClasses: {known}", name)
+
+
+def team_priority_issues(
+    teams: Mapping[str, TeamConfig], priority_classes: Mapping[str, object]
+) -> Iterator[ConfigIssue]:
+    """Teams whose ``priorityClasses`` name a class that is not created (paths relative)."""
+    for name, team in teams.items():
+        for kind, class_name in team.priority_classes.items():
+            for found in priority_class_issues(class_name, priority_classes):
+                yield found.prefixed(f"{name}.priorityClasses.{kind}")
 
 
 def gpu_capacity(pools: Mapping[str, GpuPool]) -> int:
@@ -139,6 +202,8 @@ class TeamsArgs(ComponentArgs):
         if self.pools is not None:
             for found in team_capacity_issues(self.teams, self.pools):
                 yield found.prefixed("teams")
+        for found in team_priority_issues(self.teams, self.priority_classes):
+            yield found.prefixed("teams")
 
 
 # --- rendering (pure) -------------------------------------------------------------------------

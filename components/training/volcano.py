@@ -6,6 +6,17 @@ Queues are cluster-scoped and any namespace may name one: the team namespace's R
 stays the hard cap. Workloads opt in with ``schedulerName: volcano`` and name their queue with
 ``spec.queue`` (Volcano Job, PodGroup) or the pod annotation ``scheduling.volcano.sh/queue-name``;
 queued RayClusters get KubeRay's Volcano labels (``volcano_raycluster_labels``).
+
+Actions follow what the config enables (``volcano_actions``), unless ``scheduler.actions`` lists
+them: ``enqueue`` (admit jobs only when their minimum resources fit: left out when a GPU pool
+scales from zero, because a job larger than the current nodes would stay Pending without pods for
+the cluster-autoscaler to see, so those keep ``allocate, backfill``), ``allocate``, ``preempt``
+(job priorities: when a PriorityClass may preempt a lower one), ``reclaim`` (queue weights: when
+two or more team queues exist and one is reclaimable) and ``backfill``. The order is Volcano's
+documented one (docs/user-guide: ``enqueue, allocate, preempt, backfill`` in
+how_to_use_cdp_plugin.md, ``enqueue, allocate, backfill, reclaim`` in
+how_to_use_capacity_plugin.md). ``preempt`` and ``reclaim`` skip preemptors whose PriorityClass
+has ``preemptionPolicy: Never`` (pkg/scheduler/actions/preempt/preempt.go, reclaim/reclaim.go).
 """
 
 from __future__ import annotations
@@ -27,7 +38,7 @@ from gpu_platform.k8s.addon import operator_install
 from gpu_platform.k8s.objects import custom_resource
 from gpu_platform.k8s.values import deep_merge
 from gpu_platform.training.outputs import object_names
-from gpu_platform.training.teams import TeamConfig
+from gpu_platform.training.teams import PriorityClassConfig, TeamConfig, preemption_enabled
 from gpu_platform.versions import VOLCANO
 
 VOLCANO_TYPE = "gpu-platform:training:Volcano"
@@ -75,8 +86,8 @@ DEFAULT_ACTIONS: tuple[Action, ...] = ("enqueue", "allocate", "backfill")
 
 
 class SchedulerConfig(ConfigModel):
-    # without "enqueue", Pending PodGroups go straight to allocation (see README: autoscaling)
-    actions: list[Action] = Field(default_factory=lambda: list(DEFAULT_ACTIONS), min_length=1)
+    # None: derived from the config (volcano_actions); a list replaces the derivation
+    actions: list[Action] | None = Field(default=None, min_length=1)
     tiers: list[SchedulerTier] = Field(default_factory=lambda: list(DEFAULT_TIERS), min_length=1)
 
     def plugin_names(self) -> list[str]:
@@ -90,8 +101,9 @@ class SchedulerConfig(ConfigModel):
         if "capacity" in names:
             yield issue("tiers", "must not enable 'capacity' with 'proportion': they are alternative "
                         "queue-sharing plugins", names)
-        for index, action in enumerate(self.actions):
-            if action in self.actions[:index]:
+        actions = self.actions or []
+        for index, action in enumerate(actions):
+            if action in actions[:index]:
                 yield issue(f"actions.{index}", "is listed twice", action)
 
 
@@ -143,25 +155,68 @@ def volcano_team_issues(
             )
 
 
+def volcano_actions(
+    config: VolcanoConfig,
+    teams: Mapping[str, TeamConfig] | None = None,
+    priority_classes: Mapping[str, PriorityClassConfig] | None = None,
+    *,
+    scale_from_zero: bool = False,
+) -> list[Action]:
+    """The scheduler's actions: ``scheduler.actions`` when given, else what the config enables
+    (see the module docstring)."""
+    if config.scheduler.actions is not None:
+        return list(config.scheduler.actions)
+    teams = teams or {}
+    actions: list[Action] = [] if scale_from_zero else ["enqueue"]
+    actions.append("allocate")
+    if preemption_enabled(priority_classes or {}):
+        actions.append("preempt")
+    if len(teams) > 1 and any(config.queue(team).reclaimable for team in teams):
+        actions.append("reclaim")
+    actions.append("backfill")
+    return actions
+
+
 class VolcanoArgs(VolcanoConfig, ComponentArgs):
-    """Args of ``Volcano``: its settings and the teams (one Queue each, capped at their quotas)."""
+    """Args of ``Volcano``: its settings, the teams (one Queue each, capped at their quotas), the
+    PriorityClasses jobs use and whether a GPU pool scales from zero (both pick the actions)."""
 
     teams: dict[DnsLabel, TeamConfig] = Field(default_factory=dict)
+    priority_classes: dict[DnsLabel, PriorityClassConfig] = Field(default_factory=dict)
+    scale_from_zero: bool = False
 
     def issues(self) -> Iterator[ConfigIssue]:
         yield from volcano_team_issues(self, self.teams, volcano_path="")
+        plugins = self.scheduler.plugin_names()
+        if "preempt" in self.actions() and "priority" not in plugins:
+            yield issue("scheduler.tiers", "must enable the 'priority' plugin for the preempt "
+                        "action: it orders jobs by their PriorityClass", plugins)
+
+    def actions(self) -> list[Action]:
+        return volcano_actions(self, self.teams, self.priority_classes,
+                               scale_from_zero=self.scale_from_zero)
 
     @classmethod
-    def of(cls, config: VolcanoConfig, teams: Mapping[str, TeamConfig]) -> VolcanoArgs:
+    def of(
+        cls,
+        config: VolcanoConfig,
+        teams: Mapping[str, TeamConfig],
+        priority_classes: Mapping[str, PriorityClassConfig] | None = None,
+        *,
+        scale_from_zero: bool = False,
+    ) -> VolcanoArgs:
         fields = {name: getattr(config, name) for name in VolcanoConfig.model_fields}
-        return cls.model_validate({**fields, "teams": dict(teams)})
+        return cls.model_validate({**fields, "teams": dict(teams),
+                                   "priority_classes": dict(priority_classes or {}),
+                                   "scale_from_zero": scale_from_zero})
 
 
 # --- rendering (pure) -------------------------------------------------------------------------
 
 
-def scheduler_conf(config: SchedulerConfig) -> dict[str, Any]:
-    """The scheduler configuration as data (the chart takes it as a YAML string)."""
+def scheduler_conf(config: SchedulerConfig, actions: list[Action] | None = None) -> dict[str, Any]:
+    """The scheduler configuration as data (the chart takes it as a YAML string); ``actions``
+    default to ``config.actions``, else ``DEFAULT_ACTIONS``."""
     def plugin(p: SchedulerPlugin) -> dict[str, Any]:
         out: dict[str, Any] = {"name": p.name}
         if p.enable_preemptable is not None:
@@ -170,12 +225,14 @@ def scheduler_conf(config: SchedulerConfig) -> dict[str, Any]:
             out["arguments"] = dict(p.arguments)
         return out
 
-    return {"actions": ", ".join(config.actions),
+    actions = actions or config.actions or list(DEFAULT_ACTIONS)
+    return {"actions": ", ".join(actions),
             "tiers": [{"plugins": [plugin(p) for p in tier.plugins]} for tier in config.tiers]}
 
 
-def volcano_values(config: VolcanoConfig) -> dict[str, Any]:
-    """Helm values for the volcano chart (every key exists in its values.yaml)."""
+def volcano_values(config: VolcanoConfig, actions: list[Action] | None = None) -> dict[str, Any]:
+    """Helm values for the volcano chart (every key exists in its values.yaml); ``actions``:
+    the scheduler's (``VolcanoArgs.actions()``; default ``volcano_actions(config)``)."""
     values = {
         "basic": {"image_tag_version": f"v{VOLCANO.version}", "image_pull_policy": "IfNotPresent"},
         "custom": {
@@ -184,7 +241,8 @@ def volcano_values(config: VolcanoConfig) -> dict[str, Any]:
             "admission_replicas": config.admission_replicas,
             # more than one scheduler or controller replica only works with leader election
             "leader_elect_enable": max(config.scheduler_replicas, config.controller_replicas) > 1,
-            "scheduler_config_override": yaml.safe_dump(scheduler_conf(config.scheduler), sort_keys=False),
+            "scheduler_config_override": yaml.safe_dump(
+                scheduler_conf(config.scheduler, actions or volcano_actions(config)), sort_keys=False),
         },
     }
     return deep_merge(values, config.values_overrides)
@@ -226,7 +284,8 @@ class Volcano(pulumi.ComponentResource):
         super().__init__(VOLCANO_TYPE, name, None, opts)
         install = operator_install(
             name, VOLCANO, parent=self, release_name="volcano", namespace_name=args.namespace,
-            pod_security=args.pod_security, values=volcano_values(args), depends_on=depends_on_of(opts),
+            pod_security=args.pod_security, values=volcano_values(args, args.actions()),
+            depends_on=depends_on_of(opts),
             create_namespace=args.create_namespace,
         )
         self.namespace_resource, self.release = install.namespace, install.release
