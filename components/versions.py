@@ -188,3 +188,28 @@ KNATIVE_SERVING_VERSION = "1.21.1"
 # net-kourier has its own patch releases per Knative minor; keep the minor equal to Serving's:
 # https://github.com/knative-extensions/net-kourier/releases/tag/knative-v1.21.0
 KNATIVE_KOURIER_VERSION = "1.21.0"
+
+# --- Kubeflow Trainer v2 runtimes (components/training/runtimes.py) -------------------------------
+# The images of upstream's torch-distributed and deepspeed-distributed runtimes at the pinned
+# kubeflow-trainer chart (2.3.0, commit 658725bdae5c; read 2026-11-26 from
+# https://github.com/kubeflow/trainer/tree/v2.3.0/charts/kubeflow-trainer/files/runtimes; the
+# DeepSpeed image's tag is the chart version, `trainer.runtimeImage` in templates/_helpers.tpl).
+# Bump with KUBEFLOW_TRAINER. EFA needs an image carrying aws-ofi-nccl (AWS DLCs): set `image`.
+TRAINER_TORCH_IMAGE = "pytorch/pytorch:2.13.0-cuda13.0-cudnn9-runtime"
+DEEPSPEED_RUNTIME_IMAGE = "ghcr.io/kubeflow/trainer/deepspeed-runtime:v2.3.0"
+
+# --- Spark operator and MLflow (components/training/spark.py, mlflow.py) --------------------------
+# The chart versions in ../shared/upstream/charts-src (SOURCES.md), read 2026-11-26.
+SPARK_OPERATOR = ChartPin(
+    repository="https://kubeflow.github.io/spark-operator",
+    chart="spark-operator",
+    version="2.5.2",
+    source="https://github.com/kubeflow/spark-operator/blob/v2.5.2/charts/spark-operator-chart/Chart.yaml",
+)
+# community-charts/mlflow 1.11.5 runs MLflow 3.15.1 (its appVersion; image burakince/mlflow:3.15.1)
+MLFLOW = ChartPin(
+    repository="https://community-charts.github.io/helm-charts",
+    chart="mlflow",
+    version="1.11.5",
+    source="https://github.com/community-charts/helm-charts/blob/mlflow-1.11.5/charts/mlflow/Chart.yaml",
+)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 import pulumi
 from pydantic import Field
@@ -27,6 +27,7 @@ from gpu_platform.training.kubeflow import (
 )
 from gpu_platform.training.kuberay import KubeRayArgs, KubeRayConfig, KubeRayOperator
 from gpu_platform.training.kueue import Kueue, KueueArgs, KueueConfig
+from gpu_platform.training.mlflow import Mlflow, MlflowArgs, MlflowConfig
 from gpu_platform.training.raycluster import (
     RayCluster,
     RayClusterArgs,
@@ -35,6 +36,15 @@ from gpu_platform.training.raycluster import (
     raycluster_pool_issues,
     raycluster_workload_issues,
 )
+from gpu_platform.training.rayjob import RayJob, RayJobArgs, RayJobSpec
+from gpu_platform.training.runtimes import (
+    TrainingRuntime,
+    TrainingRuntimeArgs,
+    TrainingRuntimeSpec,
+    runtime_pool_issues,
+    runtime_workload_issues,
+)
+from gpu_platform.training.spark import SparkOperator, SparkOperatorArgs, SparkOperatorConfig
 from gpu_platform.training.teams import (
     DEFAULT_PRIORITY_CLASSES,
     PriorityClassConfig,
@@ -61,8 +71,15 @@ class TrainingConfig(ConfigModel):
         default_factory=lambda: dict(DEFAULT_PRIORITY_CLASSES)
     )
     kubeflow: KubeflowConfig = Field(default_factory=KubeflowConfig)
+    # Kubeflow Trainer v2 runtimes derived from pools (gpu_platform.training.runtimes)
+    runtimes: dict[DnsLabel, TrainingRuntimeSpec] = Field(default_factory=dict)
+    # batch work on its own RayCluster (gpu_platform.training.rayjob)
+    ray_jobs: dict[DnsLabel, RayJobSpec] = Field(default_factory=dict)
+    mlflow: MlflowConfig = Field(default_factory=MlflowConfig)
+    spark_operator: SparkOperatorConfig = Field(default_factory=SparkOperatorConfig)
 
     def issues(self) -> Iterator[ConfigIssue]:
+        yield from self._runtime_issues()
         # the other queue system's settings would silently do nothing: refuse them
         unused = "kueue" if self.queue_system == "volcano" else "volcano"
         if unused in self.model_fields_set:
@@ -72,26 +89,40 @@ class TrainingConfig(ConfigModel):
             yield from volcano_team_issues(self.volcano, self.teams)
         if self.ray_clusters and not self.kuberay.enabled:
             yield issue("kuberay.enabled", "must be true while rayClusters are declared", False)
-        for name, cluster in self.ray_clusters.items():
+        if self.ray_jobs and not self.kuberay.enabled:
+            yield issue("kuberay.enabled", "must be true while rayJobs are declared", False)
+        ray: list[tuple[str, RayClusterSpec]] = [
+            (f"rayClusters.{n}", c) for n, c in self.ray_clusters.items()]
+        ray += [(f"rayJobs.{n}", c) for n, c in self.ray_jobs.items()]
+        for name, cluster in ray:
             if cluster.queue is None:
                 continue
             if cluster.queue not in self.teams:
                 known = ", ".join(sorted(self.teams)) or "none"
-                yield issue(f"rayClusters.{name}.queue", f"unknown team queue; teams: {known}", cluster.queue)
+                yield issue(f"{name}.queue", f"unknown team queue; teams: {known}", cluster.queue)
             elif cluster.namespace != cluster.queue and self.queue_system == "volcano":
                 yield issue(
-                    f"rayClusters.{name}.namespace",
+                    f"{name}.namespace",
                     f"must be '{cluster.queue}': the Volcano queue '{cluster.queue}' serves the team's "
                     "namespace only",
                     cluster.namespace,
                 )
             elif cluster.namespace != cluster.queue:
                 yield issue(
-                    f"rayClusters.{name}.namespace",
+                    f"{name}.namespace",
                     f"must be '{cluster.queue}': the LocalQueue '{cluster.queue}' lives in the team's "
                     "namespace",
                     cluster.namespace,
                 )
+
+
+    def _runtime_issues(self) -> Iterator[ConfigIssue]:
+        if self.runtimes and not self.kubeflow.trainer.enabled:
+            yield issue("kubeflow.trainer.enabled", "must be true while runtimes are declared (Kubeflow "
+                        "Trainer serves them)", False)
+        if "torch-distributed" in self.runtimes and self.kubeflow.trainer.torch_runtime:
+            yield issue("runtimes.torch-distributed", "is the name of kubeflow.trainer.torchRuntime's "
+                        "runtime: rename it, or set kubeflow.trainer.torchRuntime: false")
 
 
 def training_pool_issues(
@@ -100,16 +131,37 @@ def training_pool_issues(
     """Every reference from ``config`` to the GPU pools that does not hold, with full paths."""
     found = [i.prefixed(f"rayClusters.{name}") for name, spec in config.ray_clusters.items()
              for i in raycluster_pool_issues(spec, pools)]
+    found += [i.prefixed(f"rayJobs.{name}") for name, spec in config.ray_jobs.items()
+              for i in raycluster_pool_issues(spec, pools)]
     found += [i.prefixed("teams") for i in team_pool_issues(config.teams, pools)]
+    found += [i.prefixed(f"runtimes.{name}") for name, spec in config.runtimes.items()
+              for i in runtime_pool_issues(spec, pools)]
+    spark = config.spark_operator
+    if spark.enabled and spark.pool is not None and spark.pool not in pools:
+        known = ", ".join(sorted(pools)) or "none"
+        found.append(issue("sparkOperator.pool", f"unknown GPU pool; known pools: {known}", spark.pool))
     return [i.prefixed(prefix) for i in found]
 
 
 def training_workload_issues(
     config: TrainingConfig, workload: WorkloadContext, prefix: str = "training"
 ) -> list[ConfigIssue]:
-    """Every network, EFA and mount name of the RayClusters that does not resolve, full paths."""
-    return [i.prefixed(f"{prefix}.rayClusters.{name}") for name, spec in config.ray_clusters.items()
-            for i in raycluster_workload_issues(spec, workload)]
+    """Every network, EFA and mount name of the RayClusters and runtimes that does not resolve."""
+    found = [i.prefixed(f"{prefix}.rayClusters.{name}") for name, spec in config.ray_clusters.items()
+             for i in raycluster_workload_issues(spec, workload)]
+    found += [i.prefixed(f"{prefix}.rayJobs.{name}") for name, spec in config.ray_jobs.items()
+              for i in raycluster_workload_issues(spec, workload)]
+    return found + [i.prefixed(f"{prefix}.runtimes.{name}") for name, spec in config.runtimes.items()
+                    for i in runtime_workload_issues(spec, workload)]
+
+
+def mlflow_placement_issues(config: MlflowConfig, aws: Mapping[str, Any] | None,
+                            prefix: str = "training.mlflow") -> list[ConfigIssue]:
+    """``backend: aws`` needs the EKS cluster's subnets, security group and OIDC provider."""
+    if config.backend == "aws" and not aws:
+        return [issue("backend", "aws needs the EKS cluster this platform creates (cluster.kind: eks); "
+                      "on an existing cluster use backend: external", "aws").prefixed(prefix)]
+    return []
 
 
 @dataclass
@@ -122,6 +174,10 @@ class TrainingPlatform:
     volcano: Volcano | None = None
     kubeflow: Kubeflow | None = None
     ray_clusters: dict[str, RayCluster] = field(default_factory=dict)
+    runtimes: dict[str, TrainingRuntime] = field(default_factory=dict)
+    ray_jobs: dict[str, RayJob] = field(default_factory=dict)
+    mlflow: Mlflow | None = None
+    spark_operator: SparkOperator | None = None
 
 
 def build_training(
@@ -132,11 +188,14 @@ def build_training(
     workload: WorkloadContext | None = None,
     *,
     cert_manager: bool = False,
+    aws: Mapping[str, Any] | None = None,
 ) -> TrainingPlatform:
     """The training platform for ``config``; raises ConfigError before registering anything.
 
     ``workload``: the network layer, EFA pools and storage layer RayClusters name (default:
-    none of them, so a cluster naming a network or mount is an error)."""
+    none of them, so a cluster naming a network or mount is an error). ``aws``: where MLflow's
+    RDS runs and the OIDC provider (``subnet_ids``, ``security_group_ids``, ``oidc_provider_arn``,
+    ``oidc_provider_url``), for ``mlflow.backend: aws``."""
     if not config.enabled:
         return TrainingPlatform()
     workload = workload or WorkloadContext()
@@ -147,6 +206,8 @@ def build_training(
     problems += training_workload_issues(config, workload)
     problems += [i.prefixed("training.kubeflow") for i in config.kubeflow.issues()]
     problems += kubeflow_prerequisite_issues(config.kubeflow, cert_manager=cert_manager, istio=False)
+    if config.mlflow.enabled:
+        problems += mlflow_placement_issues(config.mlflow, aws)
     if problems:
         raise ConfigError(problems)
     platform = TrainingPlatform()
@@ -174,6 +235,27 @@ def build_training(
         platform.kubeflow = Kubeflow(
             child_name(name, "kubeflow"), KubeflowArgs.of(config.kubeflow, cert_manager=cert_manager), opts
         )
+    tracking_uri = None
+    if config.mlflow.enabled:
+        platform.mlflow = Mlflow(child_name(name, "mlflow"),
+                                 MlflowArgs.of(config.mlflow, **dict(aws or {})), opts)
+        tracking_uri = config.mlflow.tracking_uri()
+    if config.spark_operator.enabled:
+        team_ns = platform.teams.namespaces if platform.teams else {}
+        platform.spark_operator = SparkOperator(
+            child_name(name, "spark-operator"),
+            SparkOperatorArgs.of(config.spark_operator, pools, existing_namespaces=list(team_ns),
+                                 volcano=volcano),
+            _after(opts, [team_ns[ns] for ns in config.spark_operator.job_namespaces if ns in team_ns]))
+    trainer = [platform.kubeflow.trainer] if platform.kubeflow and platform.kubeflow.trainer else []
+    for runtime_name, runtime in config.runtimes.items():
+        team_ns = platform.teams.namespaces if platform.teams else {}
+        after_ns = [team_ns[runtime.namespace]] if runtime.namespace in team_ns else []
+        platform.runtimes[runtime_name] = TrainingRuntime(
+            child_name(name, f"runtime-{runtime_name}"),
+            TrainingRuntimeArgs.of(runtime, runtime_name, pools, workload=workload,
+                                   queue_system=config.queue_system, mlflow_tracking_uri=tracking_uri),
+            _after(opts, [*trainer, *after_ns]))
     for cluster_name, spec in config.ray_clusters.items():
         after: list[pulumi.Resource] = []
         if platform.kuberay is not None:
@@ -188,7 +270,27 @@ def build_training(
                                  queue_system=config.queue_system)
         platform.ray_clusters[cluster_name] = RayCluster(child_name(name, f"ray-{cluster_name}"), args,
                                                          _after(opts, after))
+    for job_name, job in config.ray_jobs.items():
+        platform.ray_jobs[job_name] = RayJob(
+            child_name(name, f"rayjob-{job_name}"),
+            RayJobArgs.of(job, job_name, pools, workload=workload, queue_system=config.queue_system,
+                          mlflow_tracking_uri=tracking_uri),
+            _after(opts, _ray_after(platform, job)))
     return platform
+
+
+def _ray_after(platform: TrainingPlatform, spec: RayClusterSpec) -> list[pulumi.Resource]:
+    """What a RayJob waits for: the operator, its team namespace and queue."""
+    after: list[pulumi.Resource] = []
+    if platform.kuberay is not None:
+        after.append(platform.kuberay.release)
+    if platform.teams is not None and spec.namespace in platform.teams.namespaces:
+        after.append(platform.teams.namespaces[spec.namespace])
+    if platform.kueue is not None and spec.queue in platform.kueue.local_queues:
+        after.append(platform.kueue.local_queues[spec.queue])
+    if platform.volcano is not None and spec.queue in platform.volcano.queues:
+        after.append(platform.volcano.queues[spec.queue])
+    return after
 
 
 def _after(opts: pulumi.ResourceOptions | None, resources: list[pulumi.Resource]) -> pulumi.ResourceOptions:
@@ -206,22 +308,35 @@ __all__ = [
     "Kueue",
     "KueueArgs",
     "KueueConfig",
+    "Mlflow",
+    "MlflowArgs",
+    "MlflowConfig",
     "MountSpec",
     "PriorityClassConfig",
     "RayCluster",
     "RayClusterArgs",
     "RayClusterSpec",
+    "RayJob",
+    "RayJobArgs",
+    "RayJobSpec",
+    "SparkOperator",
+    "SparkOperatorArgs",
+    "SparkOperatorConfig",
     "TeamConfig",
     "Teams",
     "TeamsArgs",
     "TrainingConfig",
     "TrainingPlatform",
+    "TrainingRuntime",
+    "TrainingRuntimeArgs",
+    "TrainingRuntimeSpec",
     "Volcano",
     "VolcanoArgs",
     "VolcanoConfig",
     "WorkerGroup",
     "WorkloadContext",
     "build_training",
+    "mlflow_placement_issues",
     "training_pool_issues",
     "training_workload_issues",
 ]

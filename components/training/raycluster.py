@@ -41,6 +41,7 @@ from gpu_platform.training.rayspec import (
     image_ray_version,
     raycluster_pool_issues,
     raycluster_workload_issues,
+    render_group_extras,
 )
 from gpu_platform.training.volcano import volcano_raycluster_labels
 from gpu_platform.workloads import SHM_PATH, MountSpec, WorkloadContext, render_mounts
@@ -139,6 +140,7 @@ def render_raycluster(
         head_params["num-cpus"] = "0"
     head = _container("ray-head", cpu_image, spec.head.cpu, spec.head.memory, 0)
     head_volumes = render_mounts(head, spec.head.mounts, workload.storage, spec.namespace)
+    head_volumes += render_group_extras(head, spec.head.env, spec.head.config_maps)
     workers = []
     for group_name, group in spec.worker_groups.items():
         scheduling = None
@@ -148,6 +150,7 @@ def render_raycluster(
         image = gpu_image if group.gpus_per_worker else cpu_image
         container = _container("ray-worker", image, group.cpu, group.memory, group.gpus_per_worker)
         volumes = render_mounts(container, group.mounts, workload.storage, spec.namespace)
+        volumes += render_group_extras(container, group.env, group.config_maps)
         template = _pod_template(container, group.shm_size, scheduling, volumes=volumes)
         workers.append({
             "groupName": group_name,
