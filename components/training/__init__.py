@@ -28,6 +28,7 @@ from gpu_platform.training.kubeflow import (
 from gpu_platform.training.kuberay import KubeRayArgs, KubeRayConfig, KubeRayOperator
 from gpu_platform.training.kueue import Kueue, KueueArgs, KueueConfig
 from gpu_platform.training.mlflow import Mlflow, MlflowArgs, MlflowConfig
+from gpu_platform.training.pytorchjob import PyTorchJob, PyTorchJobArgs, PyTorchJobSpec
 from gpu_platform.training.raycluster import (
     RayCluster,
     RayClusterArgs,
@@ -75,6 +76,8 @@ class TrainingConfig(ConfigModel):
     runtimes: dict[DnsLabel, TrainingRuntimeSpec] = Field(default_factory=dict)
     # batch work on its own RayCluster (gpu_platform.training.rayjob)
     ray_jobs: dict[DnsLabel, RayJobSpec] = Field(default_factory=dict)
+    # elastic training on the v1 operator (gpu_platform.training.pytorchjob)
+    pytorch_jobs: dict[DnsLabel, PyTorchJobSpec] = Field(default_factory=dict)
     mlflow: MlflowConfig = Field(default_factory=MlflowConfig)
     spark_operator: SparkOperatorConfig = Field(default_factory=SparkOperatorConfig)
 
@@ -94,7 +97,9 @@ class TrainingConfig(ConfigModel):
         ray: list[tuple[str, RayClusterSpec]] = [
             (f"rayClusters.{n}", c) for n, c in self.ray_clusters.items()]
         ray += [(f"rayJobs.{n}", c) for n, c in self.ray_jobs.items()]
-        for name, cluster in ray:
+        queued: list[tuple[str, RayClusterSpec | PyTorchJobSpec]] = [*ray]
+        queued += [(f"pytorchJobs.{n}", j) for n, j in self.pytorch_jobs.items()]
+        for name, cluster in queued:
             if cluster.queue is None:
                 continue
             if cluster.queue not in self.teams:
@@ -120,6 +125,9 @@ class TrainingConfig(ConfigModel):
         if self.runtimes and not self.kubeflow.trainer.enabled:
             yield issue("kubeflow.trainer.enabled", "must be true while runtimes are declared (Kubeflow "
                         "Trainer serves them)", False)
+        if self.pytorch_jobs and not self.kubeflow.training_operator.enabled:
+            yield issue("kubeflow.trainingOperator.enabled", "must be true while pytorchJobs are declared "
+                        "(elastic PyTorchJobs run on the training operator v1)", False)
         if "torch-distributed" in self.runtimes and self.kubeflow.trainer.torch_runtime:
             yield issue("runtimes.torch-distributed", "is the name of kubeflow.trainer.torchRuntime's "
                         "runtime: rename it, or set kubeflow.trainer.torchRuntime: false")
@@ -136,6 +144,8 @@ def training_pool_issues(
     found += [i.prefixed("teams") for i in team_pool_issues(config.teams, pools)]
     found += [i.prefixed(f"runtimes.{name}") for name, spec in config.runtimes.items()
               for i in runtime_pool_issues(spec, pools)]
+    found += [i.prefixed(f"pytorchJobs.{name}") for name, spec in config.pytorch_jobs.items()
+              for i in runtime_pool_issues(spec, pools)]
     spark = config.spark_operator
     if spark.enabled and spark.pool is not None and spark.pool not in pools:
         known = ", ".join(sorted(pools)) or "none"
@@ -151,6 +161,8 @@ def training_workload_issues(
              for i in raycluster_workload_issues(spec, workload)]
     found += [i.prefixed(f"{prefix}.rayJobs.{name}") for name, spec in config.ray_jobs.items()
               for i in raycluster_workload_issues(spec, workload)]
+    found += [i.prefixed(f"{prefix}.pytorchJobs.{name}") for name, spec in config.pytorch_jobs.items()
+              for i in runtime_workload_issues(spec, workload)]
     return found + [i.prefixed(f"{prefix}.runtimes.{name}") for name, spec in config.runtimes.items()
                     for i in runtime_workload_issues(spec, workload)]
 
@@ -176,6 +188,7 @@ class TrainingPlatform:
     ray_clusters: dict[str, RayCluster] = field(default_factory=dict)
     runtimes: dict[str, TrainingRuntime] = field(default_factory=dict)
     ray_jobs: dict[str, RayJob] = field(default_factory=dict)
+    pytorch_jobs: dict[str, PyTorchJob] = field(default_factory=dict)
     mlflow: Mlflow | None = None
     spark_operator: SparkOperator | None = None
 
@@ -276,6 +289,18 @@ def build_training(
             RayJobArgs.of(job, job_name, pools, workload=workload, queue_system=config.queue_system,
                           mlflow_tracking_uri=tracking_uri),
             _after(opts, _ray_after(platform, job)))
+    operator = platform.kubeflow.installs.get("training-operator") if platform.kubeflow else None
+    for job_name, pytorch_job in config.pytorch_jobs.items():
+        team_ns = platform.teams.namespaces if platform.teams else {}
+        after = [*([operator] if operator else []),
+                 *([team_ns[pytorch_job.namespace]] if pytorch_job.namespace in team_ns else [])]
+        if platform.kueue is not None and pytorch_job.queue in platform.kueue.local_queues:
+            after.append(platform.kueue.local_queues[pytorch_job.queue])
+        platform.pytorch_jobs[job_name] = PyTorchJob(
+            child_name(name, f"pytorchjob-{job_name}"),
+            PyTorchJobArgs.of(pytorch_job, job_name, pools, workload=workload,
+                              queue_system=config.queue_system, mlflow_tracking_uri=tracking_uri),
+            _after(opts, after))
     return platform
 
 
@@ -313,6 +338,9 @@ __all__ = [
     "MlflowConfig",
     "MountSpec",
     "PriorityClassConfig",
+    "PyTorchJob",
+    "PyTorchJobArgs",
+    "PyTorchJobSpec",
     "RayCluster",
     "RayClusterArgs",
     "RayClusterSpec",

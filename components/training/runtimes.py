@@ -149,7 +149,7 @@ def runtime_networking(spec: TrainingRuntimeSpec, workload: WorkloadContext) -> 
     return [replace(settings, capabilities=()) for settings in found]
 
 
-def _node_pod(
+def node_pod_template(
     spec: TrainingRuntimeSpec, pool: GpuPool, workload: WorkloadContext, mlflow_tracking_uri: str | None,
     *, command: list[str] | None = None, args: list[str] | None = None,
 ) -> dict[str, Any]:
@@ -201,7 +201,7 @@ def render_training_runtime(
     sshd_command: dict[str, Any] = {}
     if spec.framework == "deepspeed":  # upstream's node: sshd for the launcher's mpirun
         sshd_command = {"command": ["/usr/sbin/sshd"], "args": ["-De", "-f", "/home/mpiuser/.sshd_config"]}
-    node: dict[str, Any] = {"name": "node", "template": {"spec": {"template": _node_pod(
+    node: dict[str, Any] = {"name": "node", "template": {"spec": {"template": node_pod_template(
         spec, pool, workload, mlflow_tracking_uri, **sshd_command)}}}
     body: dict[str, Any]
     if spec.framework == "torch":
@@ -215,7 +215,7 @@ def render_training_runtime(
             "name": "launcher",
             "dependsOn": [{"name": "node", "status": "Ready"}],
             "template": {"metadata": {"labels": {ANCESTOR_LABEL: "trainer"}},
-                         "spec": {"template": _node_pod(spec, pool, workload, mlflow_tracking_uri)}},
+                         "spec": {"template": node_pod_template(spec, pool, workload, mlflow_tracking_uri)}},
         }
         body = {
             "mlPolicy": {"numNodes": spec.num_nodes, "mpi": {
