@@ -46,6 +46,10 @@ def test_prod_mlflow_keeps_its_stores_private_protected_and_retained(plan_env, c
     assert values["serviceAccount"]["annotations"]["eks.amazonaws.com/role-arn"].endswith(
         "platform-training-mlflow-role")
     assert "existingSecret" not in values["artifactRoot"]["s3"]  # no access keys on AWS
+    # namespace mlflow enforces Pod Security restricted, which requires a seccomp profile
+    assert values["podSecurityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}
+    ns = kubernetes_object(plan.one("kubernetes:core/v1:Namespace", "platform-training-mlflow-ns"))
+    assert ns["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == "restricted"
     secret = plan.one(SECRET, "platform-training-mlflow-mlflow-db")
     assert kubernetes_object(secret)["stringData"] == {}  # secret as a whole: redacted in the plan
     conformance.assert_conformant(conformance.validate_helm_values("mlflow", mlflow_values(
@@ -138,3 +142,16 @@ def test_spark_operator_refuses_bad_namespaces_and_pools(refused):
         "  - jobNamespaces.2: must not be the operator's namespace (jobs run users' images under Pod "
         'Security baseline) (got "spark-operator")\n'
         '  - pool: unknown GPU pool; known pools: none (got "gpu")')
+
+
+def test_onprem_mlflow_uses_the_labs_endpoints_and_creates_no_cloud_store(plan_env, conformance):
+    plan = plan_env("onprem")
+    values = helm_release_manifest(plan.one(RELEASE, "platform-training-mlflow-chart"))["values"]
+    assert values["backendStore"]["postgres"]["host"] == "postgres.lab"
+    assert values["artifactRoot"]["s3"]["bucket"] == "mlflow"
+    assert values["extraEnvVars"] == {"MLFLOW_S3_ENDPOINT_URL": "https://minio.lab:9000"}
+    assert "annotations" not in values["serviceAccount"]  # no IRSA off AWS
+    assert sorted(r.name for r in plan.find(SECRET) if r.name.startswith("platform-training-mlflow")) == [
+        "platform-training-mlflow-mlflow-db", "platform-training-mlflow-mlflow-s3"]
+    assert not [r for r in plan.resources if r.type.startswith("aws:")]
+    conformance.assert_conformant(conformance.validate_helm_values("mlflow", values))

@@ -80,7 +80,8 @@ def test_onprem_renders_runtimes_over_rdma_with_volcano_gangs(plan_env, conforma
     env = env_of(node)
     assert {k: env[k] for k in ("NCCL_IB_DISABLE", "NCCL_IB_HCA", "NCCL_NET_GDR_LEVEL")} == {
         "NCCL_IB_DISABLE": "0", "NCCL_IB_HCA": "mlx5", "NCCL_NET_GDR_LEVEL": "PHB"}
-    assert "FI_PROVIDER" not in env and "MLFLOW_TRACKING_URI" not in env  # no EFA, no MLflow on-prem
+    assert "FI_PROVIDER" not in env  # no EFA on-prem
+    assert env["MLFLOW_TRACKING_URI"] == "http://mlflow.mlflow.svc:80"  # the lab's MLflow
     assert pod["spec"]["volumes"][0]["emptyDir"] == {"medium": "Memory", "sizeLimit": "128Gi"}
     assert runtime["spec"]["podGroupPolicy"] == {"volcano": {}}
     deepspeed = kubernetes_object(plan.one(

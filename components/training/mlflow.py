@@ -154,6 +154,9 @@ def mlflow_values(args: MlflowSettings, *, db_host: Any, bucket: Any, role_arn: 
         "artifactRoot": {"proxiedArtifactStorage": True,
                          "s3": {"enabled": True, "bucket": bucket, "path": ""}},
         "serviceAccount": {"create": True, "name": SERVICE_ACCOUNT},
+        # Pod Security restricted also needs a seccomp profile, which the chart's defaults lack
+        "podSecurityContext": {"fsGroup": 1001, "fsGroupChangePolicy": "OnRootMismatch",
+                               "seccompProfile": {"type": "RuntimeDefault"}},
     }
     if role_arn is not None:
         values["serviceAccount"]["annotations"] = {ROLE_ARN_ANNOTATION: role_arn}
