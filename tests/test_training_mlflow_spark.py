@@ -62,6 +62,8 @@ def test_external_stores_take_credentials_from_secrets(run_component, conformanc
     assert not plan.find("aws:rds/instance:Instance")
     values = helm_release_manifest(plan.one(RELEASE, "mlflow-chart"))["values"]
     assert values["backendStore"]["postgres"]["host"] == "pg.lab"
+    assert (values["replicaCount"], values["resources"]) == (2, {  # the seed's server
+        "requests": {"cpu": "2", "memory": "4Gi"}, "limits": {"cpu": "4", "memory": "8Gi"}})
     assert values["artifactRoot"]["s3"]["existingSecret"] == {
         "name": "mlflow-s3", "keyOfAccessKeyId": "AWS_ACCESS_KEY_ID",
         "keyOfSecretAccessKey": "AWS_SECRET_ACCESS_KEY"}
@@ -82,8 +84,10 @@ def test_mlflow_without_its_stores_is_refused(refused):
         "subnetIds: is required with backend aws (subnetIds, securityGroupIds, oidcProviderArn, "
         "oidcProviderUrl: the EKS cluster's private subnets, security group and OIDC provider)",
     ]
-    err = refused(lambda: Mlflow("mlflow", {"backend": "external", "aws": {"database": DATABASE}}))
+    err = refused(lambda: Mlflow("mlflow", {"backend": "external", "aws": {"database": DATABASE},
+                                            "memory": "16Gi"}))
     assert [str(i) for i in err.issues] == [
+        'memory: must be <= memoryLimit (8Gi) (got "16Gi")',
         "external: is required with backend external (host, password, bucket, endpointUrl, accessKey, "
         "secretKey)",
         "aws: is only used with backend aws; remove it",

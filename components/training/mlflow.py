@@ -38,6 +38,7 @@ from gpu_platform.core.names import MANAGED_BY_LABELS, DnsLabel, child_name
 from gpu_platform.k8s.addon import PodSecurityLevel, namespace, operator_install
 from gpu_platform.k8s.values import deep_merge
 from gpu_platform.storage.backends import POSTGRES_PORT, PostgresEngine, create_postgres
+from gpu_platform.training.quantity import Quantity, parse_quantity
 from gpu_platform.versions import MLFLOW
 
 MLFLOW_TYPE = "gpu-platform:training:Mlflow"
@@ -72,12 +73,21 @@ class MlflowSettings(ConfigModel):
     create_namespace: bool = True
     pod_security: PodSecurityLevel = "restricted"  # the chart's pod runs as uid 1001, caps dropped
     replicas: int = Field(default=2, ge=1)  # the seed runs two
+    # the seed's server: requests 2 CPU / 4Gi, limits 4 CPU / 8Gi
+    cpu: Quantity = "2"
+    memory: Quantity = "4Gi"
+    cpu_limit: Quantity = "4"
+    memory_limit: Quantity = "8Gi"
     backend: Literal["aws", "external"] = "aws"
     aws: MlflowAwsStores | None = None
     external: MlflowExternalStores | None = None
     values_overrides: dict[str, Any] = Field(default_factory=dict)
 
     def issues(self) -> Iterator[ConfigIssue]:
+        for request, limit in (("cpu", "cpuLimit"), ("memory", "memoryLimit")):
+            value, cap = getattr(self, request), getattr(self, f"{request}_limit")
+            if parse_quantity(value) > parse_quantity(cap):
+                yield issue(request, f"must be <= {limit} ({cap})", value)
         if self.backend == "aws":
             if self.aws is None:
                 yield issue("aws", "is required with backend aws (database: kind postgres and its password)")
@@ -143,6 +153,8 @@ def mlflow_values(args: MlflowSettings, *, db_host: Any, bucket: Any, role_arn: 
     port = external.port if external else POSTGRES_PORT
     values: dict[str, Any] = {
         "replicaCount": args.replicas,
+        "resources": {"requests": {"cpu": args.cpu, "memory": args.memory},
+                      "limits": {"cpu": args.cpu_limit, "memory": args.memory_limit}},
         "backendStore": {
             "databaseMigration": True, "databaseConnectionCheck": True,
             # user and password come from the Secret; the chart's schema requires the keys
