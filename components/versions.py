@@ -194,6 +194,8 @@ KNATIVE_KOURIER_VERSION = "1.21.0"
 # kubeflow-trainer chart (2.3.0, commit 658725bdae5c; read 2026-11-26 from
 # https://github.com/kubeflow/trainer/tree/v2.3.0/charts/kubeflow-trainer/files/runtimes; the
 # DeepSpeed image's tag is the chart version, `trainer.runtimeImage` in templates/_helpers.tpl).
+# v2.3 is the newest Trainer minor (release tracked in kubeflow/trainer#3664, opened 2026-06-30,
+# closed); the exact tag date was not read here.
 # Bump with KUBEFLOW_TRAINER. EFA needs an image carrying aws-ofi-nccl (AWS DLCs): set `image`.
 TRAINER_TORCH_IMAGE = "pytorch/pytorch:2.13.0-cuda13.0-cudnn9-runtime"
 DEEPSPEED_RUNTIME_IMAGE = "ghcr.io/kubeflow/trainer/deepspeed-runtime:v2.3.0"

@@ -1,6 +1,7 @@
 """An elastic PyTorchJob (``kubeflow.org/v1``, training operator v1): ``training.pytorchJobs``.
 
-Kubeflow Trainer v2 has no elastic training (a TrainJob runs a fixed ``numNodes``); where a job
+Kubeflow Trainer v2 at the pinned 2.3.0 has no elastic training (a TrainJob runs a fixed
+``numNodes``; its torch policy holds only ``envInjection``, kubeflow/trainer#3654 proposes it); where a job
 asks for elasticity (seed 000's llama-70b finetune: 4 to 8 nodes, c10d rendezvous, 100 restarts)
 it runs on the v1 operator (``training.kubeflow.trainingOperator``). The nodes are rendered exactly
 as a training runtime's (``gpu_platform.training.runtimes``: pool placement and GPUs, /dev/shm,
