@@ -30,6 +30,7 @@ from gpu_platform.storage.juicefs import identity_issues
 from gpu_platform.training import (
     TrainingConfig,
     WorkloadContext,
+    mlflow_placement_issues,
     training_pool_issues,
     training_workload_issues,
 )
@@ -56,6 +57,9 @@ class EnvironmentConfig(ConfigModel):
             yield from kubeflow_prerequisite_issues(
                 self.training.kubeflow, cert_manager=self.installs_cert_manager, istio=False
             )
+            if self.training.mlflow.enabled:  # RDS and IRSA need the EKS cluster built here
+                eks = {} if self.aws is None else {"eks": True}
+                yield from mlflow_placement_issues(self.training.mlflow, eks)
         yield from check_serving_pools(self.serving, self.gpu_pools)
         # workloads name networks, EFA pools and storage volumes: every name must resolve
         yield from training_workload_issues(self.training, self.workload_context())

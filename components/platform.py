@@ -108,10 +108,19 @@ class GpuPlatform(pulumi.ComponentResource):
             pulumi.ResourceOptions.merge(
                 after_monitoring, pulumi.ResourceOptions(depends_on=[operator_ns] if operator_ns else [])),
         )
+        training_aws: dict[str, Any] = {}
+        if self.compute is not None:  # MLflow's RDS in the private subnets, artifacts through IRSA
+            training_aws = {
+                "subnet_ids": list(self.compute.cluster.private_subnet_ids.values()),
+                "security_group_ids": [self.compute.cluster.cluster_security_group_id],
+                "oidc_provider_arn": self.compute.oidc_provider_arn,
+                "oidc_provider_url": self.compute.oidc_provider_url,
+            }
         self.training = build_training(
             child_name(name, "training"), env.training, env.gpu_pools, on_cluster,
             workload=env.workload_context(),  # networks, EFA and volumes RayClusters name
             cert_manager=env.installs_cert_manager,  # a Kubeflow prerequisite
+            aws=training_aws,
         )
         # NetworkAttachmentDefinitions live in team namespaces when the training area makes them
         team_namespaces = list(self.training.teams.namespaces.values()) if self.training.teams else []

@@ -72,6 +72,9 @@ DURATIONS: tuple[Duration, ...] = (
     Duration("aws:ec2/subnet:Subnet", 2, _API_CALL),
     Duration("aws:ec2/securityGroup:SecurityGroup", 3, _API_CALL),
     Duration("aws:s3/bucket:Bucket", 3, _API_CALL),
+    Duration("aws:rds/instance:Instance", 600,
+             "RDS create waits for 'available': 5-15 min for a Multi-AZ PostgreSQL instance "
+             "(https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_CreateDBInstance.html)"),
     Duration("aws:*", 2, _API_CALL),
     Duration(HELM_RELEASE_TYPE, 120,
              "helm install with wait: 1-3 min per chart (images pulled, pods Ready)"),
@@ -87,6 +90,9 @@ CHART_DURATIONS: dict[str, Duration] = {
                                     "plus the driver container compiling/loading the kernel module: ~10 min"),
     "kserve-crd": Duration("kserve-crd", 20, "CRDs only: no pods to wait for"),
     "aws-efa-k8s-device-plugin": Duration("aws-efa-k8s-device-plugin", 30, "one DaemonSet, no GPU nodes yet"),
+    "spark-operator": Duration("spark-operator", 60, "controller and webhook Deployments Ready: ~1 min"),
+    "mlflow": Duration("mlflow", 180, "init containers wait for PostgreSQL and migrate its schema, then "
+                       "the server starts: 2-3 min"),
 }
 
 
@@ -117,7 +123,7 @@ STATEFUL: dict[str, Guard] = {
     "aws:eks/cluster:Cluster": Guard(True, False, "etcd holds every workload teams created"),
     "aws:elasticache/replicationGroup:ReplicationGroup": Guard(True, True, "JuiceFS metadata"),
     "aws:elasticache/cluster:Cluster": Guard(True, True, "JuiceFS metadata"),
-    "aws:rds/instance:Instance": Guard(True, True, "JuiceFS metadata"),
+    "aws:rds/instance:Instance": Guard(True, True, "JuiceFS metadata, MLflow experiments"),
     "aws:ebs/volume:Volume": Guard(True, True, "block data"),
     "aws:efs/fileSystem:FileSystem": Guard(True, True, "file data"),
     "kubernetes:core/v1:PersistentVolumeClaim": Guard(True, True, "datasets, checkpoints, models"),

@@ -391,3 +391,37 @@ KNATIVE_SERVING_VERSION = KNATIVE_SERVING.ref.removeprefix("knative-v")
 KNATIVE_KOURIER_VERSION = KNATIVE_KOURIER.ref.removeprefix("knative-v")
 # Knative 1.23's minimum Kubernetes (DefaultKubernetesMinVersion, knative.dev/pkg at knative-v1.23.0)
 KNATIVE_MIN_KUBERNETES = "1.34"
+
+# --- Kubeflow Trainer v2 runtimes (components/training/runtimes.py) -------------------------------
+# The torch runtime runs TORCH_RUNTIME (upstream's torch-distributed image at v2.3.0, above); the
+# DeepSpeed/MPI runtime upstream's deepspeed-distributed image, whose tag is the chart version
+# (`trainer.runtimeImage` in charts/kubeflow-trainer/templates/_helpers.tpl at v2.3.0).
+# Bump with KUBEFLOW_TRAINER. EFA needs an image carrying aws-ofi-nccl (AWS DLCs): set `image`.
+TRAINER_TORCH_IMAGE = TORCH_RUNTIME_IMAGE
+DEEPSPEED_RUNTIME = ImagePin(
+    repository="ghcr.io/kubeflow/trainer/deepspeed-runtime",
+    tag="v2.3.0",
+    source="https://github.com/kubeflow/trainer/tree/v2.3.0/charts/kubeflow-trainer/files/runtimes",
+    released=KUBEFLOW_TRAINER.released,  # published with the v2.3.0 release
+)
+DEEPSPEED_RUNTIME_IMAGE = DEEPSPEED_RUNTIME.image
+
+# --- Spark operator and MLflow (components/training/spark.py, mlflow.py) --------------------------
+# The chart versions in ../shared/upstream/charts-src (SOURCES.md), read 2026-11-26.
+SPARK_OPERATOR = ChartPin(
+    repository="https://kubeflow.github.io/spark-operator",
+    chart="spark-operator",
+    version="2.5.2",
+    source="https://github.com/kubeflow/spark-operator/blob/v2.5.2/charts/spark-operator-chart/Chart.yaml",
+    # not earlier than: kubeflow/community-distribution#3506 took v2.5.1 on 2026-06-16
+    released="2026-06-16",
+)
+# community-charts/mlflow 1.11.5 runs MLflow 3.15.1 (its appVersion; image burakince/mlflow:3.15.1)
+MLFLOW = ChartPin(
+    repository="https://community-charts.github.io/helm-charts",
+    chart="mlflow",
+    version="1.11.5",
+    source="https://github.com/community-charts/helm-charts/blob/mlflow-1.11.5/charts/mlflow/Chart.yaml",
+    # not earlier than: community-charts/helm-charts#570 (MLflow 3.15.1) merged 2026-08-07
+    released="2026-08-07",
+)

@@ -30,6 +30,8 @@ CHART_CRDS: dict[str, tuple[CrdHandling, str]] = {
     "juicefs-csi-driver": ("no-crds", "CSI driver"),
     "cluster-autoscaler": ("no-crds", ""),
     "aws-efa-k8s-device-plugin": ("no-crds", ""),
+    "spark-operator": ("crds-folder", "charts/spark-operator-chart/crds; hook.upgradeCrd stays false"),
+    "mlflow": ("no-crds", "the tracking server; its data is in PostgreSQL and S3"),
     "kube-prometheus-stack": ("guarded-release", "crds subchart templates the Prometheus operator CRDs"),
 }
 

@@ -128,11 +128,12 @@ def create_redis(
 def create_postgres(
     name: str, engine: PostgresEngine, subnet_ids: pulumi.Input[Sequence[str]],
     security_group_ids: pulumi.Input[Sequence[str]], tags: dict[str, str], parent: pulumi.Resource,
-    region: str | None = None,
+    region: str | None = None, purpose: str = "JuiceFS metadata",
 ) -> tuple[pulumi.Output[str], list[pulumi.Resource]]:
+    """RDS PostgreSQL in the given private subnets; ``purpose`` names what it holds (descriptions)."""
     subnets = aws.rds.SubnetGroup(
         child_name(name, "postgres-subnets"), subnet_ids=subnet_ids,
-        description=f"JuiceFS metadata for {name}", tags=tags, region=region,
+        description=f"{purpose} for {name}", tags=tags, region=region,
         opts=pulumi.ResourceOptions(parent=parent),
     )
     password = pulumi.Output.secret(engine.password.get_secret_value())

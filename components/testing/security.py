@@ -268,7 +268,14 @@ CHART_ALLOWLIST: tuple[Allowed, ...] = (
                   "RoleBinding.volcano-system.volcano-admission-init-role")}),
     *_entries("controllers with admission webhooks (cert-manager's cainjector, KServe, Kueue, "
               "Trainer, JobSet, Fluid, Volcano, Network Operator) patch their webhook "
-              "configurations' CA bundle", {"ClusterRole.default.*": ("CKV_K8S_155",)}),
+              "configurations' CA bundle",
+              {"ClusterRole.default.*": ("CKV_K8S_155",),
+               # the Spark operator's chart sets a namespace on its webhook ClusterRole
+               "ClusterRole.spark-operator.spark-operator-webhook": ("CKV_K8S_155",)}),
+    *_entries("the MLflow chart hands the backend store's credentials from an existing Secret to "
+              "the server as environment variables (its only way to read them); the Secret is "
+              "the platform's, in MLflow's own namespace",
+              {"Deployment.mlflow.mlflow": ("CKV_K8S_35",)}),
     *_entries("the Prometheus operator manages every object of its monitoring.coreos.com CRDs "
               "(upstream rbac.md: verbs '*' on its own API group, its StatefulSets and Secrets); its "
               "admission-webhook job writes the webhook's TLS Secret in its own namespace",

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 import pulumi
 from pydantic import Field
@@ -27,6 +27,8 @@ from gpu_platform.training.kubeflow import (
 )
 from gpu_platform.training.kuberay import KubeRayArgs, KubeRayConfig, KubeRayOperator
 from gpu_platform.training.kueue import Kueue, KueueArgs, KueueConfig
+from gpu_platform.training.mlflow import Mlflow, MlflowArgs, MlflowConfig
+from gpu_platform.training.pytorchjob import PyTorchJob, PyTorchJobArgs, PyTorchJobSpec
 from gpu_platform.training.ray_network import autoscaler_api_access
 from gpu_platform.training.raycluster import (
     RayCluster,
@@ -36,6 +38,15 @@ from gpu_platform.training.raycluster import (
     raycluster_pool_issues,
     raycluster_workload_issues,
 )
+from gpu_platform.training.rayjob import RayJob, RayJobArgs, RayJobSpec
+from gpu_platform.training.runtimes import (
+    TrainingRuntime,
+    TrainingRuntimeArgs,
+    TrainingRuntimeSpec,
+    runtime_pool_issues,
+    runtime_workload_issues,
+)
+from gpu_platform.training.spark import SparkOperator, SparkOperatorArgs, SparkOperatorConfig
 from gpu_platform.training.teams import (
     DEFAULT_PRIORITY_CLASSES,
     PriorityClassConfig,
@@ -47,6 +58,7 @@ from gpu_platform.training.teams import (
     team_priority_issues,
 )
 from gpu_platform.training.volcano import Volcano, VolcanoArgs, VolcanoConfig, volcano_team_issues
+from gpu_platform.training.workload_parts import build_workloads, mlflow_placement_issues
 from gpu_platform.workloads import MountSpec, WorkloadContext
 
 QueueSystem = Literal["kueue", "volcano"]
@@ -64,8 +76,17 @@ class TrainingConfig(ConfigModel):
         default_factory=lambda: dict(DEFAULT_PRIORITY_CLASSES)
     )
     kubeflow: KubeflowConfig = Field(default_factory=KubeflowConfig)
+    # Kubeflow Trainer v2 runtimes derived from pools (gpu_platform.training.runtimes)
+    runtimes: dict[DnsLabel, TrainingRuntimeSpec] = Field(default_factory=dict)
+    # batch work on its own RayCluster (gpu_platform.training.rayjob)
+    ray_jobs: dict[DnsLabel, RayJobSpec] = Field(default_factory=dict)
+    # elastic training on the v1 operator (gpu_platform.training.pytorchjob)
+    pytorch_jobs: dict[DnsLabel, PyTorchJobSpec] = Field(default_factory=dict)
+    mlflow: MlflowConfig = Field(default_factory=MlflowConfig)
+    spark_operator: SparkOperatorConfig = Field(default_factory=SparkOperatorConfig)
 
     def issues(self) -> Iterator[ConfigIssue]:
+        yield from self._runtime_issues()
         # the other queue system's settings would silently do nothing: refuse them
         unused = "kueue" if self.queue_system == "volcano" else "volcano"
         if unused in self.model_fields_set:
@@ -80,26 +101,45 @@ class TrainingConfig(ConfigModel):
                     yield found.prefixed(f"rayClusters.{name}.priorityClass")
         if self.ray_clusters and not self.kuberay.enabled:
             yield issue("kuberay.enabled", "must be true while rayClusters are declared", False)
-        for name, cluster in self.ray_clusters.items():
-            if cluster.queue is None:
+        if self.ray_jobs and not self.kuberay.enabled:
+            yield issue("kuberay.enabled", "must be true while rayJobs are declared", False)
+        ray: list[tuple[str, RayClusterSpec]] = [
+            (f"rayClusters.{n}", c) for n, c in self.ray_clusters.items()]
+        ray += [(f"rayJobs.{n}", c) for n, c in self.ray_jobs.items()]
+        queued: list[tuple[str, RayClusterSpec | PyTorchJobSpec]] = [*ray]
+        queued += [(f"pytorchJobs.{n}", j) for n, j in self.pytorch_jobs.items()]
+        for name, spec in queued:
+            if spec.queue is None:
                 continue
-            if cluster.queue not in self.teams:
+            if spec.queue not in self.teams:
                 known = ", ".join(sorted(self.teams)) or "none"
-                yield issue(f"rayClusters.{name}.queue", f"unknown team queue; teams: {known}", cluster.queue)
-            elif cluster.namespace != cluster.queue and self.queue_system == "volcano":
+                yield issue(f"{name}.queue", f"unknown team queue; teams: {known}", spec.queue)
+            elif spec.namespace != spec.queue and self.queue_system == "volcano":
                 yield issue(
-                    f"rayClusters.{name}.namespace",
-                    f"must be '{cluster.queue}': the Volcano queue '{cluster.queue}' serves the team's "
+                    f"{name}.namespace",
+                    f"must be '{spec.queue}': the Volcano queue '{spec.queue}' serves the team's "
                     "namespace only",
-                    cluster.namespace,
+                    spec.namespace,
                 )
-            elif cluster.namespace != cluster.queue:
+            elif spec.namespace != spec.queue:
                 yield issue(
-                    f"rayClusters.{name}.namespace",
-                    f"must be '{cluster.queue}': the LocalQueue '{cluster.queue}' lives in the team's "
+                    f"{name}.namespace",
+                    f"must be '{spec.queue}': the LocalQueue '{spec.queue}' lives in the team's "
                     "namespace",
-                    cluster.namespace,
+                    spec.namespace,
                 )
+
+
+    def _runtime_issues(self) -> Iterator[ConfigIssue]:
+        if self.runtimes and not self.kubeflow.trainer.enabled:
+            yield issue("kubeflow.trainer.enabled", "must be true while runtimes are declared (Kubeflow "
+                        "Trainer serves them)", False)
+        if self.pytorch_jobs and not self.kubeflow.training_operator.enabled:
+            yield issue("kubeflow.trainingOperator.enabled", "must be true while pytorchJobs are declared "
+                        "(elastic PyTorchJobs run on the training operator v1)", False)
+        if "torch-distributed" in self.runtimes and self.kubeflow.trainer.torch_runtime:
+            yield issue("runtimes.torch-distributed", "is the name of kubeflow.trainer.torchRuntime's "
+                        "runtime: rename it, or set kubeflow.trainer.torchRuntime: false")
 
 
 def training_pool_issues(
@@ -108,16 +148,32 @@ def training_pool_issues(
     """Every reference from ``config`` to the GPU pools that does not hold, with full paths."""
     found = [i.prefixed(f"rayClusters.{name}") for name, spec in config.ray_clusters.items()
              for i in raycluster_pool_issues(spec, pools)]
+    found += [i.prefixed(f"rayJobs.{name}") for name, spec in config.ray_jobs.items()
+              for i in raycluster_pool_issues(spec, pools)]
     found += [i.prefixed("teams") for i in team_pool_issues(config.teams, pools)]
+    found += [i.prefixed(f"runtimes.{name}") for name, spec in config.runtimes.items()
+              for i in runtime_pool_issues(spec, pools)]
+    found += [i.prefixed(f"pytorchJobs.{name}") for name, spec in config.pytorch_jobs.items()
+              for i in runtime_pool_issues(spec, pools)]
+    spark = config.spark_operator
+    if spark.enabled and spark.pool is not None and spark.pool not in pools:
+        known = ", ".join(sorted(pools)) or "none"
+        found.append(issue("sparkOperator.pool", f"unknown GPU pool; known pools: {known}", spark.pool))
     return [i.prefixed(prefix) for i in found]
 
 
 def training_workload_issues(
     config: TrainingConfig, workload: WorkloadContext, prefix: str = "training"
 ) -> list[ConfigIssue]:
-    """Every network, EFA and mount name of the RayClusters that does not resolve, full paths."""
-    return [i.prefixed(f"{prefix}.rayClusters.{name}") for name, spec in config.ray_clusters.items()
-            for i in raycluster_workload_issues(spec, workload)]
+    """Every network, EFA and mount name of the RayClusters and runtimes that does not resolve."""
+    found = [i.prefixed(f"{prefix}.rayClusters.{name}") for name, spec in config.ray_clusters.items()
+             for i in raycluster_workload_issues(spec, workload)]
+    found += [i.prefixed(f"{prefix}.rayJobs.{name}") for name, spec in config.ray_jobs.items()
+              for i in raycluster_workload_issues(spec, workload)]
+    found += [i.prefixed(f"{prefix}.pytorchJobs.{name}") for name, spec in config.pytorch_jobs.items()
+              for i in runtime_workload_issues(spec, workload)]
+    return found + [i.prefixed(f"{prefix}.runtimes.{name}") for name, spec in config.runtimes.items()
+                    for i in runtime_workload_issues(spec, workload)]
 
 
 @dataclass
@@ -130,6 +186,11 @@ class TrainingPlatform:
     volcano: Volcano | None = None
     kubeflow: Kubeflow | None = None
     ray_clusters: dict[str, RayCluster] = field(default_factory=dict)
+    runtimes: dict[str, TrainingRuntime] = field(default_factory=dict)
+    ray_jobs: dict[str, RayJob] = field(default_factory=dict)
+    pytorch_jobs: dict[str, PyTorchJob] = field(default_factory=dict)
+    mlflow: Mlflow | None = None
+    spark_operator: SparkOperator | None = None
 
 
 def build_training(
@@ -140,11 +201,14 @@ def build_training(
     workload: WorkloadContext | None = None,
     *,
     cert_manager: bool = False,
+    aws: Mapping[str, Any] | None = None,
 ) -> TrainingPlatform:
     """The training platform for ``config``; raises ConfigError before registering anything.
 
     ``workload``: the network layer, EFA pools and storage layer RayClusters name (default:
-    none of them, so a cluster naming a network or mount is an error)."""
+    none of them, so a cluster naming a network or mount is an error). ``aws``: where MLflow's
+    RDS runs and the OIDC provider (``subnet_ids``, ``security_group_ids``, ``oidc_provider_arn``,
+    ``oidc_provider_url``), for ``mlflow.backend: aws``."""
     if not config.enabled:
         return TrainingPlatform()
     workload = workload or WorkloadContext()
@@ -155,6 +219,8 @@ def build_training(
     problems += training_workload_issues(config, workload)
     problems += [i.prefixed("training.kubeflow") for i in config.kubeflow.issues()]
     problems += kubeflow_prerequisite_issues(config.kubeflow, cert_manager=cert_manager, istio=False)
+    if config.mlflow.enabled:
+        problems += mlflow_placement_issues(config.mlflow, aws)
     if problems:
         raise ConfigError(problems)
     platform = TrainingPlatform()
@@ -202,6 +268,7 @@ def build_training(
                 and spec.namespace in platform.teams.namespaces:  # default-deny: open the API
             autoscaler_api_access(child_name(name, f"ray-{cluster_name}-autoscaler-api"), cluster_name,
                                   spec.namespace, _after(opts, after))
+    build_workloads(name, config, pools, opts, platform, workload, aws)
     return platform
 
 
@@ -220,22 +287,38 @@ __all__ = [
     "Kueue",
     "KueueArgs",
     "KueueConfig",
+    "Mlflow",
+    "MlflowArgs",
+    "MlflowConfig",
     "MountSpec",
     "PriorityClassConfig",
+    "PyTorchJob",
+    "PyTorchJobArgs",
+    "PyTorchJobSpec",
     "RayCluster",
     "RayClusterArgs",
     "RayClusterSpec",
+    "RayJob",
+    "RayJobArgs",
+    "RayJobSpec",
+    "SparkOperator",
+    "SparkOperatorArgs",
+    "SparkOperatorConfig",
     "TeamConfig",
     "Teams",
     "TeamsArgs",
     "TrainingConfig",
     "TrainingPlatform",
+    "TrainingRuntime",
+    "TrainingRuntimeArgs",
+    "TrainingRuntimeSpec",
     "Volcano",
     "VolcanoArgs",
     "VolcanoConfig",
     "WorkerGroup",
     "WorkloadContext",
     "build_training",
+    "mlflow_placement_issues",
     "training_pool_issues",
     "training_workload_issues",
 ]

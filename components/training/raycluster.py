@@ -41,6 +41,7 @@ from gpu_platform.training.rayspec import (
     image_ray_version,
     raycluster_pool_issues,
     raycluster_workload_issues,
+    render_group_extras,
 )
 from gpu_platform.training.teams import TeamConfig, workload_priority_class
 from gpu_platform.training.volcano import volcano_raycluster_labels
@@ -148,6 +149,7 @@ def render_raycluster(
         head_params["num-cpus"] = "0"
     head = _container("ray-head", cpu_image, spec.head.cpu, spec.head.memory, 0)
     head_volumes = render_mounts(head, spec.head.mounts, workload.storage, spec.namespace)
+    head_volumes += render_group_extras(head, spec.head.env, spec.head.config_maps)
     workers = []
     for group_name, group in spec.worker_groups.items():
         scheduling = None
@@ -157,6 +159,7 @@ def render_raycluster(
         image = gpu_image if group.gpus_per_worker else cpu_image
         container = _container("ray-worker", image, group.cpu, group.memory, group.gpus_per_worker)
         volumes = render_mounts(container, group.mounts, workload.storage, spec.namespace)
+        volumes += render_group_extras(container, group.env, group.config_maps)
         template = _pod_template(container, group.shm_size, scheduling, volumes=volumes,
                                  priority_class=priority)
         workers.append({

@@ -4,6 +4,7 @@ it uses: GPU pools, networks, EFA and storage mounts (pure; rendered by ``rayclu
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from typing import Any
 
 from pydantic import Field
 
@@ -13,7 +14,7 @@ from gpu_platform.core.names import DnsLabel, NonNegativeInt
 from gpu_platform.core.pools import GpuPool
 from gpu_platform.training.quantity import Quantity, parse_quantity
 from gpu_platform.versions import RAY_VERSION
-from gpu_platform.workloads import MountSpec, WorkloadContext, mount_issues
+from gpu_platform.workloads import SHM_PATH, MountSpec, WorkloadContext, mount_issues
 
 RAY_REPOSITORY = "rayproject/ray"
 RAY_PYTHON = "py311"
@@ -39,6 +40,43 @@ class GcsFaultTolerance(ConfigModel):
             yield issue("redisAddress", "is required when enabled is true (host:port of Redis)")
 
 
+class ConfigMapMount(ConfigModel):
+    """A ConfigMap of the cluster's namespace mounted read-only (code, configs)."""
+
+    mount_path: str = Field(pattern=r"^/")
+
+
+# env the network layer owns (network.nccl, networks, EFA): never set by hand on a group
+NETWORK_ENV_PREFIXES = ("NCCL_", "FI_")
+
+
+def group_extra_issues(
+    env: Mapping[str, str], config_maps: Mapping[str, ConfigMapMount]
+) -> Iterator[ConfigIssue]:
+    """Env the network layer owns, ConfigMaps mounted over /dev/shm (paths relative to the group)."""
+    for key, value in env.items():
+        if key.startswith(NETWORK_ENV_PREFIXES):
+            yield issue(f"env.{key}", "is set by the network layer (network.nccl, networks, EFA): remove it "
+                        "here", value)
+    for name, mount in config_maps.items():
+        if mount.mount_path == SHM_PATH:
+            yield issue(f"configMaps.{name}.mountPath", "is the memory-backed /dev/shm", mount.mount_path)
+
+
+def render_group_extras(
+    container: dict[str, Any], env: Mapping[str, str], config_maps: Mapping[str, ConfigMapMount]
+) -> list[dict[str, Any]]:
+    """Adds ``env`` and the ConfigMap mounts to ``container``; returns the pod volumes they need."""
+    if env:
+        container.setdefault("env", []).extend({"name": k, "value": v} for k, v in env.items())
+    volumes = []
+    for name, mount in config_maps.items():
+        volumes.append({"name": f"cm-{name}", "configMap": {"name": name}})
+        container.setdefault("volumeMounts", []).append(
+            {"name": f"cm-{name}", "mountPath": mount.mount_path, "readOnly": True})
+    return volumes
+
+
 class RayHead(ConfigModel):
     cpu: Quantity = "2"
     memory: Quantity = "8Gi"
@@ -47,9 +85,12 @@ class RayHead(ConfigModel):
     schedulable: bool = False
     # Ray Train's driver on the head reads and writes the run's storage_path (checkpoints)
     mounts: dict[DnsLabel, MountSpec] = Field(default_factory=dict)
+    env: dict[str, str] = Field(default_factory=dict)
+    config_maps: dict[DnsLabel, ConfigMapMount] = Field(default_factory=dict)  # e.g. the job's code
 
     def issues(self) -> Iterator[ConfigIssue]:
         yield from _shm_issues(self.shm_size, self.memory)
+        yield from group_extra_issues(self.env, self.config_maps)
 
 
 class WorkerGroup(ConfigModel):
@@ -66,6 +107,8 @@ class WorkerGroup(ConfigModel):
     networks: list[DnsLabel] = Field(default_factory=list)  # names of network.networks (RDMA)
     mounts: dict[DnsLabel, MountSpec] = Field(default_factory=dict)
     efa: bool | None = None  # default: on for a GPU group whose AWS node pool has EFA enabled
+    env: dict[str, str] = Field(default_factory=dict)
+    config_maps: dict[DnsLabel, ConfigMapMount] = Field(default_factory=dict)
 
     def issues(self) -> Iterator[ConfigIssue]:
         if self.min_replicas > self.max_replicas:
@@ -86,6 +129,7 @@ class WorkerGroup(ConfigModel):
             if network in self.networks[:index]:
                 yield issue(f"networks.{index}", "is listed twice", network)
         yield from _shm_issues(self.shm_size, self.memory)
+        yield from group_extra_issues(self.env, self.config_maps)
 
 
 class RayClusterSpec(ConfigModel):
