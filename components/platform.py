@@ -128,6 +128,8 @@ class GpuPlatform(pulumi.ComponentResource):
             }
         self.serving = build_serving(
             child_name(name, "serving"), env.serving, env.gpu_pools, on_cluster, storage=env.storage,
+            # KEDA queries the Prometheus installed here (else serving.keda.prometheusUrl)
+            prometheus_url=self.prometheus.prometheus_url if self.prometheus else None,
             **workload_identity,
         )
         self.storage = None

@@ -80,6 +80,8 @@ CHART_DURATIONS: dict[str, Duration] = {
                                     "plus the driver container compiling/loading the kernel module: ~10 min"),
     "kserve-crd": Duration("kserve-crd", 20, "CRDs only: no pods to wait for"),
     "aws-efa-k8s-device-plugin": Duration("aws-efa-k8s-device-plugin", 30, "one DaemonSet, no GPU nodes yet"),
+    "keda": Duration("keda", 60, "operator, metrics API server and admission webhook Deployments "
+                     "(one small pod each, no CRD-dependent hooks): about a minute"),
 }
 
 

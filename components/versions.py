@@ -188,3 +188,15 @@ KNATIVE_SERVING_VERSION = "1.21.1"
 # net-kourier has its own patch releases per Knative minor; keep the minor equal to Serving's:
 # https://github.com/knative-extensions/net-kourier/releases/tag/knative-v1.21.0
 KNATIVE_KOURIER_VERSION = "1.21.0"
+
+# --- KEDA for InferenceService autoscaling on serving metrics (components/serving/keda.py) -------
+# KServe 0.20's KEDA integration creates ScaledObjects (keda.sh/v1alpha1); KServe v0.20.0 tests
+# against KEDA 2.18.0 (KEDA_VERSION in kserve-deps.env) and only needs ScaledObject's v1alpha1 API,
+# which 2.20 serves unchanged. Chart 2.20.2 (app 2.20.2), the current release, read 2026-11-26
+# from kedacore/charts at tag v2.20.2 (../shared/upstream/charts-src/keda).
+KEDA = ChartPin(
+    repository="https://kedacore.github.io/charts",
+    chart="keda",
+    version="2.20.2",
+    source="https://github.com/kedacore/charts/blob/v2.20.2/keda/Chart.yaml",
+)

@@ -28,7 +28,8 @@ POOLS = {
     "shared": GpuPool.model_validate({"role": "interactive", "gpu": {"model": "L4", "count": 4},
                                       "sharing": {"timeSlicing": {"replicas": 2}}}),
 }
-LLAMA = {"storageUri": "s3://models/llama", "pool": "infer", "gpus": 4}
+LLAMA = {"storageUri": "s3://models/llama", "pool": "infer", "gpus": 4,
+         "model": {"catalog": "llama-2-70b-chat-awq"}}
 ARN = "arn:aws:iam::123456789012:oidc-provider/oidc.eks.us-east-1.amazonaws.com/id/ABC"
 URL = "https://oidc.eks.us-east-1.amazonaws.com/id/ABC"
 STORAGE = validate_model(StorageConfig, {"juicefs": {
