@@ -13,17 +13,19 @@ Prometheus that ScaledObjects query, as given: the monitoring stack's, or ``prom
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import re
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import pulumi
 from pydantic import Field
 
-from gpu_platform.config import ComponentArgs, ConfigModel, component_args
+from gpu_platform.config import ComponentArgs, ConfigIssue, ConfigModel, component_args
 from gpu_platform.config.args import InputStr
-from gpu_platform.core.component import depends_on_of
-from gpu_platform.core.names import DnsLabel
-from gpu_platform.k8s.addon import operator_install
+from gpu_platform.config.errors import issue
+from gpu_platform.core.component import child_options
+from gpu_platform.core.names import DnsLabel, child_name
+from gpu_platform.k8s.addon import helm_release, namespace
 from gpu_platform.k8s.values import deep_merge
 from gpu_platform.versions import KEDA
 
@@ -50,6 +52,12 @@ class KedaArgs(KedaSettings, ComponentArgs):
     """The install; ``prometheus_url`` may be wired from ``PrometheusStack.prometheus_url``."""
 
     prometheus_url: InputStr | None = None  # type: ignore[assignment]
+
+    def issues(self) -> Iterator[ConfigIssue]:
+        url = self.prometheus_url
+        if isinstance(url, str) and not re.match(PROMETHEUS_URL_PATTERN, url):
+            yield issue("prometheusUrl", "must be an http(s) URL such as "
+                        "http://prometheus.monitoring.svc:9090", url)
 
     @classmethod
     def of(cls, config: KedaSettings, prometheus_url: InputStr | None = None) -> KedaArgs:
@@ -78,14 +86,18 @@ class Keda(pulumi.ComponentResource):
     ):
         args = component_args(KedaArgs, args, component="Keda", name=name)
         super().__init__(KEDA_TYPE, name, None, opts)
-        install = operator_install(
-            name, KEDA, parent=self, release_name=RELEASE_NAME, namespace_name=args.namespace,
-            pod_security="restricted", values=keda_values(args), depends_on=depends_on_of(opts),
-            create_namespace=args.create_namespace,
+        child = child_options(self, opts)  # both wait for opts.depends_on
+        self.namespace_resource = None
+        if args.create_namespace:
+            self.namespace_resource = namespace(child_name(name, "ns"), args.namespace,
+                                                "restricted", child)
+        self.release = helm_release(
+            child_name(name, "chart"), KEDA, release_name=RELEASE_NAME, namespace=args.namespace,
+            values=keda_values(args), opts=child,
+            depends_on=[self.namespace_resource] if self.namespace_resource is not None else [],
         )
-        self.namespace_resource, self.release = install.namespace, install.release
-        self.namespace = install.namespace_name
-        self.release_name = install.release_name
+        self.namespace = self.release.namespace  # type: ignore[assignment]
+        self.release_name = self.release.name  # type: ignore[assignment]
         url = args.prometheus_url
         self.prometheus_url = None if url is None else pulumi.Output.from_input(url)
         self.register_outputs({"namespace": self.namespace, "releaseName": self.release_name,
