@@ -167,3 +167,36 @@ def test_vllm_on_a_time_sliced_gpu_stays_within_its_share(gpu, replicas, utiliza
     found = list(sizing_issues(tiny, pool, 1, vllm=True, gpu_memory_utilization=utilization))
     over = utilization > 1 / replicas + 1e-9
     assert [i.path for i in found] == (["vllm.gpuMemoryUtilization"] if over else [])
+
+
+# --- Ray serving groups ---------------------------------------------------------------------------
+
+def _ray_env(group):
+    return {"cluster": {"kind": "existing", "context": "c"},
+            "gpuPools": {"l4": {"role": "inference", "gpu": {"model": "L4", "count": 4}}},
+            "training": {"enabled": True, "rayClusters": {"serve": {
+                "namespace": "ml", "workerGroups": {"llm": group}}}}}
+
+
+def test_a_ray_serving_group_declares_its_model_and_is_refused_when_it_does_not_fit():
+    from gpu_platform.environment import EnvironmentConfig
+
+    group = {"pool": "l4", "gpusPerWorker": 1, "cpu": "8", "memory": "32Gi",
+             "model": {"catalog": "llama-3.1-8b-instruct"}}
+    with pytest.raises(ConfigError) as err:
+        validate_model(EnvironmentConfig, _ray_env(group))
+    # vLLM's default context for Llama 3.1 is 131072 tokens: 17.2 GB of KV cache
+    assert [str(i) for i in err.value.issues] == [
+        "training.rayClusters.serve.workerGroups.llm.model: llama-3.1-8b-instruct needs 16.1 GB "
+        "of weights + 17.2 GB of KV cache (one 131072-token sequence) = 33.2 GB, but 1 x a whole "
+        "L4 (24 GB) at gpuMemoryUtilization 0.9 gives 21.6 GB; use more gpusPerWorker, a pool "
+        'with more GPU memory or a smaller model (got "llama-3.1-8b-instruct")'
+    ]
+    fits = {**group, "model": {"catalog": "llama-3.1-8b-instruct", "maxModelLen": 8192}}
+    validate_model(EnvironmentConfig, _ray_env(fits))
+    validate_model(EnvironmentConfig, _ray_env({**group, "gpusPerWorker": 2}))  # tensor parallel
+    with pytest.raises(ConfigError) as err:
+        validate_model(EnvironmentConfig, _ray_env({"model": {"catalog": "qwen2.5-1.5b-instruct"}}))
+    assert [str(i) for i in err.value.issues] == [
+        "training.rayClusters.serve.workerGroups.llm.model: a served model needs GPUs: set pool "
+        "and gpusPerWorker"]

@@ -85,6 +85,14 @@ class ModelSpec(ConfigModel):
         return entry.kv_cache_gb(tokens), f"one {tokens}-token sequence"
 
 
+class ServedModel(ModelSpec):
+    """A model a Ray Serve group serves with vLLM: the model and the engine settings its memory
+    depends on (``engine_kwargs`` of Ray Serve LLM; vLLM's defaults when unset)."""
+
+    max_model_len: int | None = Field(default=None, ge=1)
+    gpu_memory_utilization: float | None = Field(default=None, gt=0, le=1)
+
+
 @dataclass(frozen=True)
 class DeviceMemory:
     """The GPU memory one requested device gives a pod, and how to say it."""
@@ -129,6 +137,7 @@ def sizing_issues(
     gpu_memory_utilization: float | None = None,
     max_model_len: int | None = None,
     gpus_key: str = "gpus",
+    utilization_key: str = "vllm.gpuMemoryUtilization",
 ) -> Iterator[ConfigIssue]:
     """Problems fitting ``model`` on ``gpus`` devices of ``pool`` (paths relative to the spec
     that holds ``model``). ``vllm``: the server takes ``gpu_memory_utilization`` of each device."""
@@ -141,7 +150,7 @@ def sizing_issues(
         if device.shared_by > 1 and claimed > device.gb + 1e-9:
             most = int(100 / device.shared_by) / 100
             yield issue(
-                "vllm.gpuMemoryUtilization",
+                utilization_key,
                 f"vLLM would take {_num(utilization)} x {_num(device.card_gb)} GB = "
                 f"{_gb(claimed)} of the GPU, but each pod gets {_gb(device.gb)}: "
                 f"{device.description}; set it <= {_num(most)}",
