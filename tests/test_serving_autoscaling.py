@@ -4,6 +4,8 @@ rendered exactly and valid against the KServe CRD; what cannot work is refused b
 
 import pulumi
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from gpu_platform.config import ConfigError, validate_model
 from gpu_platform.core.pools import GpuPool, pool_scheduling
@@ -11,7 +13,7 @@ from gpu_platform.environment import EnvironmentConfig
 from gpu_platform.k8s.crds import crd_handling
 from gpu_platform.plan.model import helm_release_manifest
 from gpu_platform.serving import Keda, ServingConfig, build_serving, check_serving_autoscaling
-from gpu_platform.serving.autoscaling import queries
+from gpu_platform.serving.autoscaling import AutoscalingSpec, queries, render_autoscaling
 from gpu_platform.serving.inference_service import InferenceServiceSpec, render_inference_service
 from gpu_platform.serving.keda import KedaConfig, keda_values
 
@@ -227,3 +229,23 @@ def test_dev_scales_to_zero_with_knative_and_installs_no_keda(plan_env):
     (isvc,) = plan.find(CR)
     assert isvc.inputs["spec"]["predictor"]["minReplicas"] == 0
     assert isvc.inputs["metadata"]["annotations"]["autoscaling.knative.dev/metric"] == "concurrency"
+
+
+# --- properties of the pure rendering -------------------------------------------------------------
+
+@given(st.one_of(st.none(), st.floats(0.5, 100)), st.one_of(st.none(), st.floats(0.05, 1.0)),
+       st.one_of(st.none(), st.integers(1, 100)), st.one_of(st.none(), st.integers(1, 100)),
+       st.booleans())
+def test_every_target_becomes_one_trigger_summed_over_the_pods(queue, kv, gpu, cpu, mig):
+    spec = AutoscalingSpec(waiting_requests=queue, kv_cache_usage=kv, gpu_utilization=gpu,
+                           cpu_utilization=cpu)
+    rendered = render_autoscaling(spec, namespace="ns", service="svc", model_name="m",
+                                  prometheus_url=PROM, mig=mig)
+    metrics = rendered["metrics"]
+    assert len(metrics) == len(spec.triggers)
+    external = [m["external"] for m in metrics if m["type"] == "External"]
+    assert len(external) == len(spec.triggers) - (cpu is not None)
+    for trigger in external:  # KEDA divides the result by the target: a sum, never an average
+        assert trigger["metric"]["query"].startswith("sum(")
+        assert float(trigger["target"]["value"]) > 0
+    assert spec.needs_prometheus == bool(external)
