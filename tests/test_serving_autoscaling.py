@@ -12,6 +12,7 @@ from gpu_platform.core.pools import GpuPool, pool_scheduling
 from gpu_platform.environment import EnvironmentConfig
 from gpu_platform.k8s.crds import crd_handling
 from gpu_platform.plan.model import helm_release_manifest
+from gpu_platform.policy import chart_duration
 from gpu_platform.serving import Keda, ServingConfig, build_serving, check_serving_autoscaling
 from gpu_platform.serving.autoscaling import AutoscalingSpec, queries, render_autoscaling
 from gpu_platform.serving.inference_service import InferenceServiceSpec, render_inference_service
@@ -176,6 +177,8 @@ def test_keda_is_pinned_guarded_restricted_and_conformant(run_component, conform
     assert (release.protect, release.retain_on_delete) == (True, True)
     (ns,) = plan.kubernetes_objects()
     assert ns["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == "restricted"
+    # the plan's deploy time: KEDA's three small Deployments, about a minute (gpu_platform.policy)
+    assert chart_duration(release).seconds == 60
     conformance.assert_conformant(conformance.validate_helm_values("keda", keda_values(KedaConfig())))
     overrides = KedaConfig(values_overrides={"operator": {"replicaCount": 2}})
     conformance.assert_conformant(conformance.validate_helm_values("keda", keda_values(overrides)))
