@@ -24,7 +24,12 @@ from gpu_platform.gpu.alerts import GpuAlertsConfig
 from gpu_platform.gpu.monitoring import MonitoringConfig
 from gpu_platform.gpu.operator import GpuOperatorConfig, mig_strategy_issues
 from gpu_platform.network import NetworkConfig
-from gpu_platform.serving import ServingConfig, check_serving_mounts, check_serving_pools
+from gpu_platform.serving import (
+    ServingConfig,
+    check_serving_autoscaling,
+    check_serving_mounts,
+    check_serving_pools,
+)
 from gpu_platform.storage import StorageConfig, storage_issues
 from gpu_platform.storage.juicefs import identity_issues
 from gpu_platform.training import (
@@ -61,6 +66,7 @@ class EnvironmentConfig(ConfigModel):
                 eks = {} if self.aws is None else {"eks": True}
                 yield from mlflow_placement_issues(self.training.mlflow, eks)
         yield from check_serving_pools(self.serving, self.gpu_pools)
+        yield from check_serving_autoscaling(self.serving, self.monitoring.install_prometheus_stack)
         # workloads name networks, EFA pools and storage volumes: every name must resolve
         yield from training_workload_issues(self.training, self.workload_context())
         yield from check_serving_mounts(self.serving, self.storage)

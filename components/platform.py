@@ -141,7 +141,10 @@ class GpuPlatform(pulumi.ComponentResource):
         classes = list(env.training.priority_classes) if env.training.enabled else []
         self.serving = build_serving(
             child_name(name, "serving"), env.serving, env.gpu_pools, on_cluster, storage=env.storage,
-            priority_classes=classes, **workload_identity,
+            priority_classes=classes,
+            # KEDA queries the Prometheus installed here (else serving.keda.prometheusUrl)
+            prometheus_url=self.prometheus.prometheus_url if self.prometheus else None,
+            **workload_identity,
         )
         # scrape paths of the workloads above (issue 14): after their namespaces and the CRDs
         self.observability = Observability(

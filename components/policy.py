@@ -93,6 +93,8 @@ CHART_DURATIONS: dict[str, Duration] = {
     "spark-operator": Duration("spark-operator", 60, "controller and webhook Deployments Ready: ~1 min"),
     "mlflow": Duration("mlflow", 180, "init containers wait for PostgreSQL and migrate its schema, then "
                        "the server starts: 2-3 min"),
+    "keda": Duration("keda", 60, "operator, metrics API server and admission webhook Deployments "
+                     "(one small pod each, no CRD-dependent hooks): about a minute"),
 }
 
 

@@ -425,3 +425,17 @@ MLFLOW = ChartPin(
     # not earlier than: community-charts/helm-charts#570 (MLflow 3.15.1) merged 2026-08-07
     released="2026-08-07",
 )
+
+# --- KEDA for InferenceService autoscaling on serving metrics (components/serving/keda.py) -------
+# KServe 0.20's KEDA integration creates ScaledObjects (keda.sh/v1alpha1); KServe v0.20.0 tests
+# against KEDA 2.18.0 (KEDA_VERSION in kserve-deps.env) and only needs ScaledObject's v1alpha1 API,
+# which 2.20 serves unchanged. Chart 2.20.2 (app 2.20.2), the current release, read 2026-11-26
+# from kedacore/charts at tag v2.20.2 (../shared/upstream/charts-src/keda).
+KEDA = ChartPin(
+    repository="https://kedacore.github.io/charts",
+    chart="keda",
+    version="2.20.2",
+    source="https://github.com/kedacore/charts/blob/v2.20.2/keda/Chart.yaml",
+    # KEDA v2.20.2 (kedacore/keda releases); downstream updates to it from 2026-08-01
+    released="2026-08-01",
+)

@@ -24,8 +24,12 @@ def test_onprem_uses_its_kubeconfig_and_creates_no_aws_resources(plan_env):
     assert [r.type for r in plan if r.type.startswith(("aws:", "pulumi:providers:aws"))] == []
 
 
-def test_dev_has_one_small_gpu_pool(plan_env):
-    assert list(plan_env("dev").outputs["gpuPools"]) == ["a10g"]
+def test_dev_has_small_gpu_pools_for_notebooks_and_the_model_server(plan_env):
+    # the model server has its own whole A10G: 0.85 of a quarter-shared one is not its share
+    pools = plan_env("dev").outputs["gpuPools"]
+    assert {name: p["nodeLabels"]["gpu-platform.io/role"] for name, p in pools.items()} == {
+        "a10g": "interactive", "serve": "inference",
+    }
 
 
 def test_prod_separates_training_and_inference_pools(plan_env):

@@ -166,19 +166,16 @@ def test_every_environment_plans_the_operator_with_tolerations_for_its_pools(pla
             assert toleration in tolerations
 
 
-def test_dev_time_slices_and_prod_splits_inference_gpus_with_mig(plan_env):
+def test_dev_time_slices_and_prod_serves_on_whole_inference_gpus(plan_env):
     dev_labels = plan_env("dev").outputs["gpuPools"]["a10g"]["nodeLabels"]
     assert dev_labels["nvidia.com/device-plugin.config"].startswith("a10g-ts-4-")
+    # prod's 70B AWQ model does not fit a 3g.40gb slice (serving.sizing): whole A100s, no MIG
+    # (the MIG rendering is covered by the pool-level tests above and in test_gpu_sharing)
     prod = plan_env("prod")
     infer_labels = prod.outputs["gpuPools"]["infer"]["nodeLabels"]
-    mig = yaml.safe_load(
-        prod.one(CONFIGMAP, "platform-gpu-operator-mig-config").inputs["data"]["config.yaml"]
-    )
-    assert mig["mig-configs"][infer_labels["nvidia.com/mig.config"]] == [
-        {"devices": "all", "mig-enabled": True, "mig-devices": {"3g.40gb": 2}}
-    ]
+    assert "nvidia.com/mig.config" not in infer_labels
     values = prod.one(RELEASE, "platform-gpu-operator-chart").inputs["values"]
-    assert values["migManager"]["enabled"] is True and values["mig"]["strategy"] == "single"
+    assert values["migManager"]["enabled"] is False
 
 
 def test_driver_ownership_per_environment(plan_env):

@@ -50,6 +50,7 @@ def environments(draw):
         services[service] = {
             "storageUri": f"pvc://models/{service}",
             "pool": pool,
+            "model": {"catalog": "qwen2.5-1.5b-instruct"},
             "gpus": draw(st.integers(1, gpu_pools[pool]["gpu"]["count"])),
         }
     env = {"cluster": {"kind": "existing", "context": "ctx"}, "gpuPools": gpu_pools}

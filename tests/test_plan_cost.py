@@ -81,7 +81,7 @@ def test_dev_gpu_pools_idle_at_zero(plan_env):
     cost = environment_cost(plan_env("dev"))
     gpu = [p for p in cost.pools if p.pool != "system"]
     assert [(p.pool, p.instance_type, p.min_size, p.hourly_min, p.spot) for p in gpu] == [
-        ("a10g", "g5.xlarge", 0, 0.0, True)
+        ("a10g", "g5.xlarge", 0, 0.0, True), ("serve", "g5.xlarge", 0, 0.0, True),
     ]
     assert round(cost.total_min, 3) == 0.096  # only the one m6i.large system node
 

@@ -115,7 +115,8 @@ INFER = {"infer": GpuPool.model_validate({"role": "inference", "gpu": {"model": 
 
 def _serving(**spec):
     return validate_model(ServingConfig, {"enabled": True, "inferenceServices": {
-        "chat": {"storageUri": "s3://models/chat", "pool": "infer", **spec}}})
+        "chat": {"storageUri": "s3://models/chat", "pool": "infer",
+                 "model": {"catalog": "llama-3.1-8b-instruct"}, **spec}}})
 
 
 @pytest.mark.parametrize(("spec", "classes", "expected"), [
@@ -140,7 +141,8 @@ def test_inference_service_refuses_a_class_that_does_not_exist(refused) -> None:
         '(training.priorityClasses creates them) (got "urgent")']
     err = refused(lambda: InferenceService("i", {
         "serviceName": "chat", "pools": INFER, "priorityClasses": ["batch-low"],
-        "spec": {"storageUri": "s3://models/chat", "pool": "infer", "priorityClass": "urgent"}}))
+        "spec": {"storageUri": "s3://models/chat", "pool": "infer", "priorityClass": "urgent",
+                 "model": {"catalog": "llama-3.1-8b-instruct"}}}))
     assert str(err) == ("invalid args of InferenceService 'i' (1 error):\n"
                         '  - spec.priorityClass: unknown PriorityClass; priorityClasses: batch-low '
                         '(got "urgent")')

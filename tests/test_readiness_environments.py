@@ -34,8 +34,8 @@ def test_facts_pools_carry_labels_taints_and_allocatable():
     assert train.allocatable is not None
     assert (train.allocatable.cpu_millis, train.allocatable.gpus) == (191_450, 8)
     assert train.allocatable.memory_bytes == 2048 * 2**30 - 1565 * 2**20
-    # infer: 8 A100 80GB, each cut into two 3g.40gb MIG slices (single strategy)
-    assert pools["infer"].allocatable.gpus == 16
+    # infer: 8 whole A100 80GB (one per 70B replica: the model does not fit a 40 GB MIG slice)
+    assert pools["infer"].allocatable.gpus == 8
     # notebooks: one L4 time-sliced twice
     assert pools["notebooks"].allocatable.gpus == 2
     system = pools["system"]  # m6i.4xlarge: 16 vCPUs, reserve 60+10+2*5+12*2.5 = 110m

@@ -12,6 +12,7 @@ from gpu_platform.serving import (
     InferenceService,
     InferenceServiceArgs,
     InferenceServiceSpec,
+    Keda,
     Knative,
     KServe,
     KServeArgs,
@@ -28,7 +29,8 @@ POOLS = {
     "shared": GpuPool.model_validate({"role": "interactive", "gpu": {"model": "L4", "count": 4},
                                       "sharing": {"timeSlicing": {"replicas": 2}}}),
 }
-LLAMA = {"storageUri": "s3://models/llama", "pool": "infer", "gpus": 4}
+LLAMA = {"storageUri": "s3://models/llama", "pool": "infer", "gpus": 4,
+         "model": {"catalog": "llama-2-70b-chat-awq"}}
 ARN = "arn:aws:iam::123456789012:oidc-provider/oidc.eks.us-east-1.amazonaws.com/id/ABC"
 URL = "https://oidc.eks.us-east-1.amazonaws.com/id/ABC"
 STORAGE = validate_model(StorageConfig, {"juicefs": {
@@ -227,6 +229,7 @@ def test_serving_outputs(run_component):
     lambda opts: KServe("c", {}, opts),
     lambda opts: Knative("c", {}, opts),
     lambda opts: Runtimes("c", {}, opts),
+    lambda opts: Keda("c", {}, opts),
     lambda opts: ModelStore("c", {"oidcProviderArn": ARN, "oidcProviderUrl": URL}, opts),
     lambda opts: InferenceService("c", _isvc_args(LLAMA), opts),
     lambda opts: Serving("c", {"serving": {"inferenceServices": {"llama": LLAMA}}, "pools": POOLS}, opts),
@@ -251,7 +254,8 @@ def _outputs(component, names):
 def test_the_area_exports_every_component_and_its_args():
     import gpu_platform.serving as serving
 
-    for component in ("Serving", "KServe", "Knative", "Runtimes", "ModelStore", "InferenceService"):
+    for component in ("Serving", "KServe", "Knative", "Keda", "Runtimes", "ModelStore",
+                      "InferenceService"):
         assert {component, f"{component}Args"} <= set(serving.__all__)
         assert issubclass(getattr(serving, component), pulumi.ComponentResource)
     assert all(hasattr(serving, name) for name in serving.__all__)

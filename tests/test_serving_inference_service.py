@@ -19,6 +19,7 @@ POOLS = {
 }
 LLAMA = {
     "storageUri": "s3://models/llama-70b-chat", "pool": "infer", "gpus": 4,
+    "model": {"catalog": "llama-2-70b-chat-awq"},
     "minReplicas": 2, "maxReplicas": 10, "scaleMetric": "cpu", "scaleTarget": 80,
     "vllm": {"maxModelLen": 4096, "gpuMemoryUtilization": 0.9, "quantization": "awq"},
 }
@@ -113,7 +114,9 @@ def test_more_gpus_than_the_pool_nodes_have_is_an_error():
 
 
 def test_unknown_pool_and_shared_pool_tensor_parallelism():
-    config = _config({"a": {**LLAMA, "pool": "h100"}, "b": {**LLAMA, "pool": "notebooks", "gpus": 1},
+    small = {"model": {"catalog": "qwen2.5-1.5b-instruct"}, "vllm": {"gpuMemoryUtilization": 0.5}}
+    config = _config({"a": {**LLAMA, "pool": "h100"},
+                      "b": {**LLAMA, "pool": "notebooks", "gpus": 1, **small},
                       "c": {**LLAMA, "pool": "notebooks", "gpus": 2}})
     assert [str(i) for i in check_serving_pools(config, POOLS)] == [
         'serving.inferenceServices.a.pool: unknown GPU pool; known pools: infer, notebooks (got "h100")',
@@ -143,13 +146,37 @@ def test_spec_validation_errors():
     ]
 
 
-def test_builtin_runtime_isvc_uses_its_model_format(run_component):
-    config = _config({"iris": {"storageUri": "pvc://models/iris", "pool": "infer",
-                               "runtime": "kserve-sklearnserver"}},
+def test_cpu_only_model_on_a_builtin_runtime(run_component):
+    config = _config({"iris": {"storageUri": "pvc://models/iris", "gpus": 0, "cpu": "1",
+                               "memory": "2Gi", "runtime": "kserve-sklearnserver"}},
                      runtimes={"builtin": {"sklearnserver": True}})
     plan = run_component(lambda: build_serving("serving", config, POOLS, pulumi.ResourceOptions()))
-    model = plan.one(CR, "serving-iris-isvc").inputs["spec"]["predictor"]["model"]
+    predictor = plan.one(CR, "serving-iris-isvc").inputs["spec"]["predictor"]
+    model = predictor["model"]
     assert model["modelFormat"] == {"name": "sklearn"} and "args" not in model
+    assert model["resources"] == {"requests": {"cpu": "1", "memory": "2Gi"},
+                                  "limits": {"cpu": "1", "memory": "2Gi"}}
+    assert "nodeSelector" not in predictor and "tolerations" not in predictor
+
+
+def test_gpu_and_cpu_only_declarations_are_consistent():
+    errors = _errors(lambda: _config({
+        "cpu-on-pool": {"storageUri": "pvc://m/a", "pool": "infer", "gpus": 0,
+                        "runtime": "kserve-sklearnserver"},
+        "vllm-no-gpu": {"storageUri": "pvc://m/b", "gpus": 0},
+        "gpu-no-pool": {"storageUri": "pvc://m/c", "model": {"catalog": "qwen2.5-1.5b-instruct"}},
+        "undeclared": {"storageUri": "pvc://m/d", "pool": "infer"},
+    }, runtimes={"builtin": {"sklearnserver": True}}))
+    assert errors == [
+        'inferenceServices.cpu-on-pool.pool: a CPU-only model (gpus: 0) runs off the GPU pools; '
+        'remove pool (got "infer")',
+        "inferenceServices.vllm-no-gpu.gpus: runtime gpu-platform-vllm serves on GPUs; CPU-only "
+        "models use a built-in runtime (e.g. kserve-sklearnserver) (got 0)",
+        "inferenceServices.gpu-no-pool.pool: is required for a model on GPUs (or set gpus: 0 for "
+        "a CPU-only model)",
+        "inferenceServices.undeclared.model: is required for a model on GPUs: declare catalog, "
+        "or parametersB and precision, so its fit in GPU memory is checked",
+    ]
 
 
 def test_every_rendered_object_conforms(run_component, conformance):

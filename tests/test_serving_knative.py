@@ -19,6 +19,7 @@ POOLS = {"infer": GpuPool.model_validate({"role": "inference", "gpu": {"model": 
 SERVING = "https://github.com/knative/serving/releases/download/knative-v1.23.0"
 KOURIER = "https://github.com/knative/net-kourier/releases/download/knative-v1.23.0"
 CANARY = {"storageUri": "s3://models/llama-8b", "pool": "infer", "minReplicas": 0, "maxReplicas": 4,
+          "model": {"catalog": "llama-3.1-8b-instruct"}, "vllm": {"maxModelLen": 8192},
           "scaleMetric": "concurrency", "scaleTarget": 8, "canaryTrafficPercent": 10}
 
 

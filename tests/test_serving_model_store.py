@@ -16,7 +16,8 @@ AWS = {"enabled": True, "modelBucket": {"region": "us-east-1"},
 
 def test_bucket_protections_and_irsa(run_component, conformance):
     config = validate_model(ServingConfig, {"enabled": True, "aws": AWS, "inferenceServices": {
-        "m": {"storageUri": "s3://models/m", "pool": "p"}}})
+        "m": {"storageUri": "s3://models/m", "pool": "p", "model": {"catalog": "llama-3.1-8b-instruct"},
+              "vllm": {"maxModelLen": 8192}}}})
     pools = {"p": {"role": "inference", "gpu": {"model": "L4", "count": 1}}}
     pools = {k: GpuPool.model_validate(v) for k, v in pools.items()}
     plan = run_component(lambda: build_serving("serving", config, pools, pulumi.ResourceOptions()))

@@ -23,6 +23,7 @@ POOLS = {"infer": GpuPool.model_validate({"role": "inference", "gpu": {"model": 
 def isvc(extra_args: list[str]) -> dict:
     return {"serviceName": "llama", "pools": POOLS,
             "spec": {"storageUri": "s3://models/llama", "pool": "infer", "gpus": 4,
+                     "model": {"catalog": "llama-3.1-8b-instruct"},
                      "vllm": {"extraArgs": extra_args}}}
 
 

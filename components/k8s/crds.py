@@ -25,6 +25,7 @@ CHART_CRDS: dict[str, tuple[CrdHandling, str]] = {
     "kueue": ("guarded-release", "CRDs are chart templates (charts/kueue/templates/crd)"),
     "kubeflow-trainer": ("guarded-release", "CRDs are chart templates (crds.enabled)"),
     "volcano": ("guarded-release", "CRDs are chart templates"),
+    "keda": ("guarded-release", "templates/crds without helm.sh/resource-policy: keep (crds.install)"),
     "kserve-resources": ("no-crds", "the controller only; CRDs come from kserve-crd"),
     "kserve-runtime-configs": ("no-crds", "ClusterServingRuntime objects only"),
     "juicefs-csi-driver": ("no-crds", "CSI driver"),

@@ -5,10 +5,16 @@ model bucket read through IRSA. Config key: ``gpu-platform:serving``.
 ``Serverless`` (Knative Serving + Kourier, pinned, installed before KServe's controller: scale to
 zero, concurrency/rps autoscaling, canary traffic splits).
 
+``keda.enabled`` installs KEDA (pinned); InferenceServices with ``autoscaling`` then scale on
+vLLM's queue and KV-cache usage, GPU or CPU utilisation through KServe's KEDA integration
+(``serving.autoscaling``), querying the monitoring component's Prometheus. Every GPU model declares
+what it is (``model``) and is refused when it does not fit its GPU memory (``serving.sizing``).
+
 Components (each ``X(name, XArgs | mapping, opts=None)``, refusing bad args with one
 ``ConfigError`` before registering anything, ordered by ``opts.depends_on``): ``Serving`` (the
-whole area from a ``ServingConfig``), ``KServe``, ``Knative``, ``Runtimes``, ``ModelStore`` and
-``InferenceService``. ``build_serving`` is what the platform calls: None when switched off.
+whole area from a ``ServingConfig``), ``KServe``, ``Knative``, ``Keda``, ``Runtimes``,
+``ModelStore`` and ``InferenceService``. ``build_serving`` is what the platform calls: None when
+switched off.
 """
 
 from __future__ import annotations
@@ -26,11 +32,13 @@ from gpu_platform.core.component import child_options
 from gpu_platform.core.names import DnsLabel, child_name
 from gpu_platform.core.pools import GpuPool
 from gpu_platform.k8s.addon import namespace
+from gpu_platform.serving.autoscaling import AutoscalingSpec
 from gpu_platform.serving.inference_service import (
     InferenceService,
     InferenceServiceArgs,
     InferenceServiceSpec,
 )
+from gpu_platform.serving.keda import Keda, KedaArgs, KedaConfig
 from gpu_platform.serving.knative import Knative, KnativeArgs
 from gpu_platform.serving.kserve import (
     CertManagerConfig,
@@ -47,6 +55,7 @@ from gpu_platform.serving.model_store import (
     ModelStoreArgs,
 )
 from gpu_platform.serving.runtimes import Runtimes, RuntimesArgs, RuntimesConfig, metadata_name
+from gpu_platform.serving.sizing import ModelSpec
 from gpu_platform.storage import StorageConfig
 from gpu_platform.workloads import mount_issues
 
@@ -62,6 +71,7 @@ class ServingConfig(ConfigModel):
     kserve: KServeConfig = Field(default_factory=KServeConfig)
     runtimes: RuntimesConfig = Field(default_factory=RuntimesConfig)
     aws: AwsServingConfig = Field(default_factory=AwsServingConfig)
+    keda: KedaConfig = Field(default_factory=KedaConfig)
     inference_services: dict[DnsLabel, InferenceServiceSpec] = Field(default_factory=dict)
 
     def issues(self) -> Iterator[ConfigIssue]:
@@ -73,6 +83,27 @@ class ServingConfig(ConfigModel):
                 yield found.prefixed(path)
             for found in spec.runtime_issues(available):
                 yield found.prefixed(path)
+            if spec.autoscaling is not None and not self.keda.enabled:
+                yield issue(f"{path}.autoscaling", "needs KEDA: set serving.keda.enabled: true")
+
+    def autoscaled_on_prometheus(self) -> list[str]:
+        """InferenceServices whose autoscaling queries Prometheus."""
+        return [name for name, spec in self.inference_services.items()
+                if spec.autoscaling is not None and spec.autoscaling.needs_prometheus]
+
+
+def check_serving_autoscaling(
+    config: ServingConfig, prometheus_installed: bool, prefix: str = "serving"
+) -> list[ConfigIssue]:
+    """KEDA's Prometheus must be known when a model scales on Prometheus metrics: the one the
+    monitoring component installs, or ``keda.prometheusUrl`` (pure)."""
+    users = config.autoscaled_on_prometheus()
+    if not config.enabled or not users or prometheus_installed or config.keda.prometheus_url:
+        return []
+    return [issue(f"{prefix}.keda.prometheusUrl",
+                  f"is required: {', '.join(users)} scale on Prometheus metrics and "
+                  "monitoring.installPrometheusStack is false; give the URL of the cluster's "
+                  "Prometheus")]
 
 
 def check_serving_pools(
@@ -107,6 +138,8 @@ class ServingArgs(ComponentArgs):
     oidc_provider_url: InputStr | None = None
     # the PriorityClasses that exist (training.priorityClasses; None: not known, assumed)
     priority_classes: list[DnsLabel] | None = None
+    # the monitoring component's Prometheus (wins over serving.keda.prometheusUrl)
+    prometheus_url: InputStr | None = None
 
     def issues(self) -> Iterator[ConfigIssue]:
         for name, spec in self.serving.inference_services.items():
@@ -117,6 +150,7 @@ class ServingArgs(ComponentArgs):
                             f"unknown PriorityClass; priorityClasses: {classes}", spec.priority_class)
         yield from check_serving_pools(self.serving, self.pools)
         yield from check_serving_mounts(self.serving, self.storage)
+        yield from check_serving_autoscaling(self.serving, self.prometheus_url is not None)
         if self.serving.aws.enabled:
             wired = (("oidcProviderArn", self.provider_arn), ("oidcProviderUrl", self.provider_url))
             for key, value in wired:
@@ -174,6 +208,10 @@ class Serving(pulumi.ComponentResource):
             RuntimesArgs(runtimes=config.runtimes, namespace=config.kserve.namespace),
             _after(child, [self.kserve.controller]),
         )
+        self.keda = None
+        if config.keda.enabled:
+            self.keda = Keda(child_name(name, "keda"),
+                             KedaArgs.of(config.keda, args.prometheus_url), opts=child)
         self.model_store = None
         if config.aws.enabled:
             self.model_store = ModelStore(
@@ -187,6 +225,9 @@ class Serving(pulumi.ComponentResource):
         after: list[pulumi.Resource] = [self.namespace, self.runtimes]
         if self.model_store is not None:
             after.append(self.model_store)
+        if self.keda is not None:
+            after.append(self.keda.release)  # KServe creates ScaledObjects: KEDA's CRDs first
+        prometheus_url = self.keda.prometheus_url if self.keda is not None else None
         available = config.runtimes.available()
         self.inference_services: dict[str, InferenceService] = {}
         for key, spec in config.inference_services.items():
@@ -198,7 +239,8 @@ class Serving(pulumi.ComponentResource):
                 InferenceServiceArgs(service_name=key, namespace=config.namespace, spec=spec,
                                      deployment_mode=config.deployment_mode, pools=args.pools,
                                      runtimes=available, service_account=reader, storage=args.storage,
-                                     priority_classes=args.priority_classes),
+                                     priority_classes=args.priority_classes,
+                                     prometheus_url=prometheus_url),
                 _after(child, after),
             )
         self.namespace_name = self.namespace.metadata.apply(metadata_name)
@@ -224,14 +266,16 @@ def build_serving(
     """The serving area, or None when switched off. Raises ConfigError (all problems at once)
     before registering anything. ``deps``: ``oidc_provider_arn``/``oidc_provider_url`` outputs
     of the EKS cluster, which override the config strings, ``storage`` (the storage config
-    ``mounts`` name) and ``priority_classes`` (the PriorityClasses that exist). The checks are
-    ``ServingArgs``' (the component runs them too)."""
+    ``mounts`` name), ``priority_classes`` (the PriorityClasses that exist) and ``prometheus_url``
+    (the monitoring component's, for KEDA). The checks are ``ServingArgs``' (the component runs
+    them too)."""
     if not config.enabled:
         return None
     args = ServingArgs(serving=config, pools=dict(pools), storage=deps.get("storage"),
                        oidc_provider_arn=deps.get("oidc_provider_arn"),
                        oidc_provider_url=deps.get("oidc_provider_url"),
-                       priority_classes=deps.get("priority_classes"))
+                       priority_classes=deps.get("priority_classes"),
+                       prometheus_url=deps.get("prometheus_url"))
     problems = list(collect_issues(args))
     if problems:
         raise ConfigError(problems)
@@ -239,6 +283,7 @@ def build_serving(
 
 
 __all__ = [
+    "AutoscalingSpec",
     "AwsServingConfig",
     "CertManagerConfig",
     "InferenceService",
@@ -247,10 +292,14 @@ __all__ = [
     "KServe",
     "KServeArgs",
     "KServeConfig",
+    "Keda",
+    "KedaArgs",
+    "KedaConfig",
     "Knative",
     "KnativeArgs",
     "ModelBucketConfig",
     "ModelStore",
+    "ModelSpec",
     "ModelStoreArgs",
     "Runtimes",
     "RuntimesArgs",
@@ -259,6 +308,7 @@ __all__ = [
     "ServingArgs",
     "ServingConfig",
     "build_serving",
+    "check_serving_autoscaling",
     "check_serving_mounts",
     "check_serving_pools",
 ]

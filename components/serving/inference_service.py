@@ -47,6 +47,12 @@ from gpu_platform.core.component import child_options
 from gpu_platform.core.names import MANAGED_BY_LABELS, DnsLabel, NonNegativeInt, PositiveInt, child_name
 from gpu_platform.core.pools import GPU_RESOURCE, GpuPool, Scheduling, pool_scheduling
 from gpu_platform.k8s.objects import custom_resource
+from gpu_platform.serving.autoscaling import (
+    AUTOSCALER_CLASS_ANNOTATION,
+    KEDA_CLASS,
+    AutoscalingSpec,
+    render_autoscaling,
+)
 from gpu_platform.serving.kserve import KSERVE_MODE_NAMES, DeploymentMode
 from gpu_platform.serving.runtimes import (
     VLLM_DEFAULT_CPU,
@@ -55,6 +61,7 @@ from gpu_platform.serving.runtimes import (
     VLLM_PORT,
     VLLM_RUNTIME_NAME,
 )
+from gpu_platform.serving.sizing import ModelSpec, sizing_issues
 from gpu_platform.serving.vllm_cli import vllm_arg_problems
 from gpu_platform.storage import StorageConfig
 from gpu_platform.workloads import MountSpec, mount_issues, render_mounts
@@ -127,17 +134,20 @@ class InferenceServiceSpec(ConfigModel):
     """One served model, keyed by its InferenceService name in ``serving.inferenceServices``."""
 
     storage_uri: str = Field(pattern=STORAGE_URI_PATTERN)
-    pool: str = Field(min_length=1)
+    pool: str | None = Field(default=None, min_length=1)  # None: a CPU-only model (gpus: 0)
     runtime: str = VLLM_RUNTIME_NAME
     model_format: str | None = Field(default=None, min_length=1)  # default: the runtime's
     model_name: str | None = Field(default=None, min_length=1)  # served name; default: the key
-    gpus: PositiveInt = 1
+    gpus: NonNegativeInt = 1
+    # what the model is, so that its weights + KV cache are checked against its GPU memory
+    model: ModelSpec | None = None
     cpu: str = Field(default=VLLM_DEFAULT_CPU, min_length=1)
     memory: str = Field(default=VLLM_DEFAULT_MEMORY, min_length=1)
     min_replicas: NonNegativeInt = 1
     max_replicas: PositiveInt = 1
     scale_metric: ScaleMetric | None = None
     scale_target: PositiveInt | None = None
+    autoscaling: AutoscalingSpec | None = None  # KEDA on serving metrics (RawDeployment)
     canary_traffic_percent: int | None = Field(default=None, ge=0, le=100)
     readiness_probe: Probe = Field(default_factory=_readiness)
     liveness_probe: Probe = Field(default_factory=_liveness)
@@ -151,6 +161,25 @@ class InferenceServiceSpec(ConfigModel):
             yield issue("minReplicas", f"must be <= maxReplicas ({self.max_replicas})", self.min_replicas)
         if (self.scale_metric is None) != (self.scale_target is None):
             yield issue("scaleTarget", "scaleMetric and scaleTarget are set together", self.scale_target)
+        if self.autoscaling is not None and self.scale_metric is not None:
+            yield issue("scaleMetric", "autoscaling (KEDA) replaces scaleMetric/scaleTarget; "
+                        "remove one", self.scale_metric)
+        yield from self._gpu_issues()
+
+    def _gpu_issues(self) -> Iterator[ConfigIssue]:
+        if self.gpus == 0:
+            if self.pool is not None:
+                yield issue("pool", "a CPU-only model (gpus: 0) runs off the GPU pools; remove pool",
+                            self.pool)
+            if self.runtime == VLLM_RUNTIME_NAME:
+                yield issue("gpus", f"runtime {VLLM_RUNTIME_NAME} serves on GPUs; CPU-only models "
+                            "use a built-in runtime (e.g. kserve-sklearnserver)", 0)
+            return
+        if self.pool is None:
+            yield issue("pool", "is required for a model on GPUs (or set gpus: 0 for a CPU-only model)")
+        if self.model is None:
+            yield issue("model", "is required for a model on GPUs: declare catalog, or parametersB "
+                        "and precision, so its fit in GPU memory is checked")
 
     def mode_issues(self, mode: DeploymentMode) -> Iterator[ConfigIssue]:
         """Problems only visible once the deployment mode is known (paths relative to self)."""
@@ -169,6 +198,9 @@ class InferenceServiceSpec(ConfigModel):
         elif self.scale_metric is not None and self.scale_metric not in KNATIVE_METRICS:
             yield issue("scaleMetric", "Serverless (Knative KPA) scales on concurrency or rps",
                         self.scale_metric)
+        if mode == "Serverless" and self.autoscaling is not None:
+            yield issue("autoscaling", "KServe scales with KEDA in RawDeployment only; Serverless "
+                        "scales with Knative (scaleMetric concurrency or rps)")
         if self.runtime != VLLM_RUNTIME_NAME and self.vllm != VllmArgs():
             yield issue("vllm", f"vLLM args need runtime {VLLM_RUNTIME_NAME}", self.runtime)
 
@@ -179,8 +211,16 @@ class InferenceServiceSpec(ConfigModel):
             yield issue("runtime", f"unknown or disabled runtime; available: {known}", self.runtime)
 
     def pool_issues(self, pools: Mapping[str, GpuPool]) -> Iterator[ConfigIssue]:
-        """The pool must exist and a replica's GPUs fit on one of its nodes, whole."""
-        pool = pools.get(self.pool)
+        """The pool must exist, a replica's GPUs fit on one of its nodes, whole, and the model in
+        their memory; autoscaling triggers must have a metric to read."""
+        pool = pools.get(self.pool) if self.pool is not None else None
+        if self.autoscaling is not None:
+            sharing = pool.sharing.mode if pool is not None else None
+            for found in self.autoscaling.target_issues(vllm=self.runtime == VLLM_RUNTIME_NAME,
+                                                        gpus=self.gpus, sharing=sharing):
+                yield found.prefixed("autoscaling")
+        if self.pool is None:
+            return
         if pool is None:
             known = ", ".join(sorted(pools)) or "none"
             yield issue("pool", f"unknown GPU pool; known pools: {known}", self.pool)
@@ -199,6 +239,11 @@ class InferenceServiceSpec(ConfigModel):
                 "needs whole GPUs: use gpus: 1 or a whole-GPU pool",
                 self.gpus,
             )
+        elif self.model is not None:
+            vllm = self.runtime == VLLM_RUNTIME_NAME
+            yield from sizing_issues(self.model, pool, self.gpus, vllm=vllm,
+                                     gpu_memory_utilization=self.vllm.gpu_memory_utilization,
+                                     max_model_len=self.vllm.max_model_len)
 
 
 def render_inference_service(
@@ -206,14 +251,19 @@ def render_inference_service(
     namespace: str,
     spec: InferenceServiceSpec,
     mode: DeploymentMode,
-    scheduling: Scheduling,
+    scheduling: Scheduling | None,
     model_format: str,
     service_account: str | pulumi.Output[str] | None = None,
     storage: StorageConfig | None = None,
     priority_class: str | None = None,
+    *,
+    prometheus_url: str | pulumi.Output[str] | None = None,
+    mig: bool = False,
 ) -> dict[str, Any]:
     """The InferenceService manifest (pure; the spec is assumed validated for ``mode`` and its
-    mounts resolvable in ``storage``); ``priority_class``: the predictor's PriorityClass."""
+    mounts resolvable in ``storage``). ``scheduling``: the pool's (None: a CPU-only model);
+    ``priority_class``: the predictor's PriorityClass; ``prometheus_url``: what KEDA queries;
+    ``mig``: the pool's GPUs are MIG slices."""
     annotations = {
         "serving.kserve.io/deploymentMode": KSERVE_MODE_NAMES[mode],
         "serving.kserve.io/enable-prometheus-scraping": "true",
@@ -222,8 +272,13 @@ def render_inference_service(
         "minReplicas": spec.min_replicas,
         "maxReplicas": spec.max_replicas,
     }
-    if mode == "RawDeployment":
-        annotations["serving.kserve.io/autoscalerClass"] = "hpa"
+    if mode == "RawDeployment" and spec.autoscaling is not None:
+        annotations[AUTOSCALER_CLASS_ANNOTATION] = KEDA_CLASS
+        predictor["autoScaling"] = render_autoscaling(
+            spec.autoscaling, namespace=namespace, service=name,
+            model_name=spec.model_name or name, prometheus_url=prometheus_url, mig=mig)
+    elif mode == "RawDeployment":
+        annotations[AUTOSCALER_CLASS_ANNOTATION] = "hpa"
         if spec.scale_metric is not None:
             predictor["scaleMetric"] = spec.scale_metric
             predictor["scaleTarget"] = spec.scale_target
@@ -234,7 +289,9 @@ def render_inference_service(
             annotations["autoscaling.knative.dev/target"] = str(spec.scale_target)
         if spec.canary_traffic_percent is not None:
             predictor["canaryTrafficPercent"] = spec.canary_traffic_percent
-    amounts = {"cpu": spec.cpu, "memory": spec.memory, GPU_RESOURCE: str(spec.gpus)}
+    amounts = {"cpu": spec.cpu, "memory": spec.memory}
+    if spec.gpus:
+        amounts[GPU_RESOURCE] = str(spec.gpus)
     model: dict[str, Any] = {
         "modelFormat": {"name": model_format},
         "runtime": spec.runtime,
@@ -254,8 +311,9 @@ def render_inference_service(
         predictor["volumes"] = volumes
     predictor["securityContext"] = {"seccompProfile": {"type": "RuntimeDefault"}}
     predictor["automountServiceAccountToken"] = False
-    predictor["nodeSelector"] = dict(scheduling.node_selector)
-    predictor["tolerations"] = [dict(t) for t in scheduling.tolerations]
+    if scheduling is not None:
+        predictor["nodeSelector"] = dict(scheduling.node_selector)
+        predictor["tolerations"] = [dict(t) for t in scheduling.tolerations]
     if service_account is not None:
         predictor["serviceAccountName"] = service_account
     if priority_class is not None:
@@ -290,6 +348,8 @@ class InferenceServiceArgs(ComponentArgs):
     storage: StorageConfig | None = None  # what ``spec.mounts`` name
     # the PriorityClasses that exist (None: not known here; the default class is assumed)
     priority_classes: list[DnsLabel] | None = None
+    # the Prometheus KEDA queries for ``spec.autoscaling`` (PrometheusStack.prometheus_url)
+    prometheus_url: InputStr | None = None
 
     def issues(self) -> Iterator[ConfigIssue]:
         for found in self.spec_issues():
@@ -299,6 +359,10 @@ class InferenceServiceArgs(ComponentArgs):
             classes = ", ".join(known) or "none (training.priorityClasses creates them)"
             yield issue("spec.priorityClass", f"unknown PriorityClass; priorityClasses: {classes}",
                         named)
+        scaling = self.spec.autoscaling
+        if scaling is not None and scaling.needs_prometheus and self.prometheus_url is None:
+            yield issue("prometheusUrl", "is required for autoscaling on Prometheus metrics "
+                        f"({', '.join(t for t in scaling.triggers if t != 'cpuUtilization')})")
 
     @property
     def priority_class(self) -> str | None:
@@ -343,10 +407,12 @@ class InferenceService(pulumi.ComponentResource):
         args = component_args(InferenceServiceArgs, args, component="InferenceService", name=name)
         super().__init__(INFERENCE_SERVICE_TYPE, name, None, opts)
         spec = args.spec
+        pool = args.pools[spec.pool] if spec.pool is not None else None
         manifest = render_inference_service(
             args.service_name, args.namespace, spec, args.deployment_mode,
-            pool_scheduling(spec.pool, args.pools[spec.pool]), args.model_format,
-            args.service_account, args.storage, args.priority_class,
+            pool_scheduling(spec.pool, pool) if spec.pool is not None and pool is not None else None,
+            args.model_format, args.service_account, args.storage, args.priority_class,
+            prometheus_url=args.prometheus_url, mig=pool is not None and pool.sharing.mode == "mig",
         )
         self.manifest = manifest
         self.resource = custom_resource(child_name(name, "isvc"), manifest, child_options(self, opts))

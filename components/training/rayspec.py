@@ -12,6 +12,7 @@ from gpu_platform.config import ConfigIssue, ConfigModel
 from gpu_platform.config.errors import issue
 from gpu_platform.core.names import DnsLabel, NonNegativeInt
 from gpu_platform.core.pools import GpuPool
+from gpu_platform.serving.sizing import ServedModel, sizing_issues
 from gpu_platform.training.quantity import Quantity, parse_quantity
 from gpu_platform.versions import RAY_VERSION
 from gpu_platform.workloads import SHM_PATH, MountSpec, WorkloadContext, mount_issues
@@ -109,6 +110,8 @@ class WorkerGroup(ConfigModel):
     efa: bool | None = None  # default: on for a GPU group whose AWS node pool has EFA enabled
     env: dict[str, str] = Field(default_factory=dict)
     config_maps: dict[DnsLabel, ConfigMapMount] = Field(default_factory=dict)
+    # a model the group serves (Ray Serve LLM on vLLM): checked to fit gpusPerWorker GPUs
+    model: ServedModel | None = None
 
     def issues(self) -> Iterator[ConfigIssue]:
         if self.min_replicas > self.max_replicas:
@@ -123,6 +126,8 @@ class WorkerGroup(ConfigModel):
             yield issue("pool", "is required when gpusPerWorker > 0: name the GPU pool the workers run on")
         if self.pool is not None and self.gpus_per_worker == 0:
             yield issue("gpusPerWorker", "must be >= 1 for a group on a GPU pool", 0)
+        if self.model is not None and self.pool is None:
+            yield issue("model", "a served model needs GPUs: set pool and gpusPerWorker")
         if self.efa and self.pool is None:
             yield issue("efa", "needs a GPU pool: EFA devices come with the pool's AWS node pool", True)
         for index, network in enumerate(self.networks):
@@ -186,7 +191,8 @@ def _shm_issues(shm_size: str, memory: str) -> Iterator[ConfigIssue]:
 def raycluster_pool_issues(
     spec: RayClusterSpec, pools: Mapping[str, GpuPool]
 ) -> Iterator[ConfigIssue]:
-    """Worker groups naming unknown pools, or asking for more GPUs than a pool's node has.
+    """Worker groups naming unknown pools, asking for more GPUs than a pool's node has, or
+    serving a model that does not fit their GPUs (``serving.sizing``).
 
     Paths are relative to the cluster (``workerGroups.<group>.pool``)."""
     for group_name, group in spec.worker_groups.items():
@@ -203,6 +209,13 @@ def raycluster_pool_issues(
                 f"must be <= {pool.gpu.count}, the GPUs per node of pool '{group.pool}'",
                 group.gpus_per_worker,
             )
+        elif group.model is not None and group.gpus_per_worker > 0:
+            model = group.model
+            for found in sizing_issues(model, pool, group.gpus_per_worker, vllm=True,
+                                       gpu_memory_utilization=model.gpu_memory_utilization,
+                                       max_model_len=model.max_model_len, gpus_key="gpusPerWorker",
+                                       utilization_key="model.gpuMemoryUtilization"):
+                yield found.prefixed(f"workerGroups.{group_name}")
 
 
 def raycluster_workload_issues(spec: RayClusterSpec, workload: WorkloadContext) -> Iterator[ConfigIssue]:
