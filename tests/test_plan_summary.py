@@ -204,3 +204,48 @@ def test_plan_command_prints_the_summary_and_writes_it_to_plan_json(tmp_path, ca
     assert summary["cost"]["floorUsdHour"] > 2 * 55.0
     train = next(p for p in summary["cost"]["pools"] if p["pool"] == "train")
     assert "RayCluster/llm/llm#h100" in train["heldBy"]
+
+
+# --- floors and fixed costs from a hand-made plan ------------------------------------------------
+
+def _reg(name: str, type_: str, inputs: dict, dependencies: list[str] | None = None):
+    from gpu_platform.plan.capture import Registration
+
+    return Registration(
+        urn=f"urn:pulumi:t::p::{type_}::{name}", type=type_, name=name, custom=True, parent=None,
+        provider=None, dependencies=dependencies or [], property_dependencies={}, inputs=inputs,
+        secret_paths=[], protect=False, retain_on_delete=False, delete_before_replace=False,
+        ignore_changes=[], replace_on_changes=[], aliases=[], remote=False)
+
+
+def test_floor_caps_at_max_size_and_prices_root_volumes_claims_and_data_stores():
+    from gpu_platform.plan.summary import SummaryFacts
+
+    template = _reg("lt", "aws:ec2/launchTemplate:LaunchTemplate", {"blockDeviceMappings": [
+        {"deviceName": "/dev/xvda", "ebs": {"volumeSize": 500, "volumeType": "gp3"}}]})
+    group = _reg("train-ng", "aws:eks/nodeGroup:NodeGroup", {
+        "instanceTypes": ["p5.48xlarge"], "labels": {"gpu-platform.io/pool": "train"},
+        "scalingConfig": {"minSize": 0, "maxSize": 2}}, [template.urn])
+    storage_class = _reg("sc", "kubernetes:storage.k8s.io/v1:StorageClass", {
+        "apiVersion": "storage.k8s.io/v1", "kind": "StorageClass", "provisioner": "ebs.csi.aws.com",
+        "metadata": {"name": "gp3", "annotations": {"storageclass.kubernetes.io/is-default-class": "true"}}})
+    claim = _reg("pvc", "kubernetes:core/v1:PersistentVolumeClaim", {
+        "apiVersion": "v1", "kind": "PersistentVolumeClaim",
+        "metadata": {"name": "data", "namespace": "default"},
+        "spec": {"resources": {"requests": {"storage": "100Gi"}}}})
+    cache = _reg("meta", "aws:elasticache/cluster:Cluster",
+                 {"nodeType": "cache.t4g.small", "numCacheNodes": 2})
+    rds = _reg("db", "aws:rds/instance:Instance", {"instanceClass": "db.t4g.medium", "allocatedStorage": 20})
+    plan = Plan("p", "t", [template, group, storage_class, claim, cache, rds], {}, [])
+    held = [HeldPod("ray#h100", "train", 3, 180_000, 1800 * GIB, 8)]
+    summary = build_summary(plan, SummaryFacts(held=held, shapes={"train": NODE}), POLICY)
+    [train] = summary.pools
+    assert (train.floor_nodes, train.over_max, train.holders) == (2, True, ("ray#h100",))
+    fixed = {f.item: f for f in summary.fixed}
+    assert fixed["node root volumes (floor nodes)"].quantity == "1,000 GB gp3"
+    assert fixed["node root volumes (floor nodes)"].usd_hour == pytest.approx(1000 * 0.08 / 730)
+    assert fixed["persistent volume claims (block)"].quantity == "100 GB gp3"
+    assert fixed["ElastiCache meta"].usd_hour == pytest.approx(2 * 0.032)
+    assert fixed["RDS db"].usd_hour == pytest.approx(0.065)
+    assert fixed["RDS db storage"].usd_hour == pytest.approx(20 * 0.115 / 730)
+    assert "held pods need more than maxSize 2" in format_summary(summary)
