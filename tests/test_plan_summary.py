@@ -249,3 +249,20 @@ def test_floor_caps_at_max_size_and_prices_root_volumes_claims_and_data_stores()
     assert fixed["RDS db"].usd_hour == pytest.approx(0.065)
     assert fixed["RDS db storage"].usd_hour == pytest.approx(20 * 0.115 / 730)
     assert "held pods need more than maxSize 2" in format_summary(summary)
+
+
+def test_fluid_workers_spread_unless_they_use_the_container_network():
+    from gpu_platform.plan.readiness import NodePool
+    from gpu_platform.readiness.summary import held_pods
+
+    pool = NodePool("train", {"gpu-platform.io/pool": "train"}, [], NODE, gpu=True)
+    dataset = {"kind": "Dataset", "metadata": {"name": "d", "namespace": "ds"}, "spec": {}}
+
+    def runtime(worker: dict) -> dict:
+        return {"kind": "JuiceFSRuntime", "metadata": {"name": "d", "namespace": "ds"},
+                "spec": {"replicas": 3, "worker": worker}}
+
+    [host] = held_pods([dataset, runtime({})], [pool])
+    [container] = held_pods([dataset, runtime({"networkMode": "ContainerNetwork"})], [pool])
+    assert (host.replicas, host.one_per_node, container.one_per_node) == (3, True, False)
+    assert nodes_needed([host], NODE) == 3 and nodes_needed([container], NODE) == 1

@@ -7,10 +7,12 @@ Pods that stay running (steady state, no load), per workload kind (upstream API 
 Deployments, StatefulSets and ReplicaSets ``spec.replicas`` (default 1); KubeRay RayCluster one
 head and each worker group's ``minReplicas`` (ray.io/v1); KServe InferenceService
 ``predictor.minReplicas`` (default 1, serving.kserve.io/v1beta1); Fluid runtimes
-``spec.replicas`` cache workers (default 1), one per node: their default network mode is the
-host network, so two workers of a runtime cannot share a node's ports (data.fluid.io/v1alpha1,
-``networkmode``). Jobs, CronJobs, training runtimes and JobSets run on demand: none. DaemonSets
-run on nodes that exist for other reasons: none. Each pod goes to the first pool it fits, pools
+``spec.replicas`` cache workers (default 1), one per node unless ``spec.worker.networkMode`` is
+``ContainerNetwork``: the CRD's modes are HostNetwork, "" and ContainerNetwork
+(data.fluid.io_juicefsruntimes.yaml at the pinned Fluid), and Fluid's documentation describes
+the empty default as the host network (not re-read offline, 2026-11-26), where two workers of one
+runtime would claim the same node ports. Jobs, CronJobs, training runtimes and JobSets run on
+demand: none. DaemonSets run on nodes that exist for other reasons: none. Each pod goes to the first pool it fits, pools
 without GPUs first (a pod that fits the system pool does not hold a GPU node); pods that fit no
 pool are the scheduling rule's finding, not counted here.
 """
@@ -57,6 +59,13 @@ def minimum_replicas(pod: PodTemplate, obj: Mapping[str, Any]) -> int:
     return int(spec.get("replicas", 1) if spec.get("replicas") is not None else 1)
 
 
+def _host_network_worker(kind: str, obj: Mapping[str, Any]) -> bool:
+    if kind not in FLUID_RUNTIMES:
+        return False
+    worker = (obj.get("spec") or {}).get("worker") or {}
+    return worker.get("networkMode") != "ContainerNetwork"
+
+
 def held_pods(objects: list[dict[str, Any]], pools: list[NodePool]) -> Iterator[HeldPod]:
     ordered = sorted(pools, key=lambda p: p.gpu)  # pools without GPUs first
     for pod in pod_templates(objects):
@@ -72,7 +81,7 @@ def held_pods(objects: list[dict[str, Any]], pools: list[NodePool]) -> Iterator[
             cpu_millis=int(requests.get("cpu", Decimal(0)) * 1000),
             memory_bytes=int(requests.get("memory", Decimal(0))),
             gpus=int(requests.get(GPU_RESOURCE, Decimal(0))),
-            one_per_node=pod.kind in FLUID_RUNTIMES,
+            one_per_node=_host_network_worker(pod.kind, objects[pod.index]),
         )
 
 
