@@ -12,8 +12,8 @@ head and each worker group's ``minReplicas`` (ray.io/v1); KServe InferenceServic
 (data.fluid.io_juicefsruntimes.yaml at the pinned Fluid), and Fluid's documentation describes
 the empty default as the host network (not re-read offline, 2026-11-26), where two workers of one
 runtime would claim the same node ports. Jobs, CronJobs, training runtimes and JobSets run on
-demand: none. DaemonSets run on nodes that exist for other reasons: none. Each pod goes to the first pool it fits, pools
-without GPUs first (a pod that fits the system pool does not hold a GPU node); pods that fit no
+demand: none. DaemonSets run on nodes that exist for other reasons: none. Each pod goes to the
+first pool it fits, pools without GPUs first (a pod that fits the system pool does not hold a GPU node); pods that fit no
 pool are the scheduling rule's finding, not counted here.
 """
 
