@@ -13,8 +13,8 @@ head and each worker group's ``minReplicas`` (ray.io/v1); KServe InferenceServic
 the empty default as the host network (not re-read offline, 2026-11-26), where two workers of one
 runtime would claim the same node ports. Jobs, CronJobs, training runtimes and JobSets run on
 demand: none. DaemonSets run on nodes that exist for other reasons: none. Each pod goes to the
-first pool it fits, pools without GPUs first (a pod that fits the system pool does not hold a GPU node); pods that fit no
-pool are the scheduling rule's finding, not counted here.
+first pool it fits, pools without GPUs first (a pod that fits the system pool does not hold a
+GPU node); pods that fit no pool are the scheduling rule's finding, not counted here.
 """
 
 from __future__ import annotations
