@@ -25,7 +25,9 @@ from gpu_platform.plan.capture import Registration
 from gpu_platform.plan.model import HELM_RELEASE_TYPE
 from gpu_platform.plan.policy import Duration, Guard, PlanPolicy, Price
 from gpu_platform.plan.upstream import CrdSource
+from gpu_platform.readiness.costs import BLOCK_PROVISIONERS, STORAGE_PRICES, fixed_cost_rule
 from gpu_platform.readiness.stack import stack_readiness
+from gpu_platform.readiness.summary import stack_summary_facts
 from gpu_platform.versions import ChartPin
 from gpu_platform.versions_report import format_report
 
@@ -255,4 +257,10 @@ POLICY = PlanPolicy(
     invokes={ADDON_VERSION_INVOKE: answer_addon_version_lookup},
     readiness=stack_readiness,
     pins_report=format_report,
+    # the plan summary: fixed costs, volume prices, and the stack's held pods, capacity, quotas,
+    # prerequisites and node setup (gpu_platform.readiness.costs / .summary)
+    cost_rules=(fixed_cost_rule,),
+    storage_prices=STORAGE_PRICES,
+    block_provisioners=BLOCK_PROVISIONERS,
+    summary_facts=stack_summary_facts,
 )

@@ -36,6 +36,7 @@ from gpu_platform.plan.runner import (
     stack_config_path,
 )
 from gpu_platform.plan.snapshot import SNAPSHOT_PATH, write_snapshot
+from gpu_platform.plan.summary import stack_summary
 from gpu_platform.plan.upstream import DEFAULT_CACHE_NOTE, FetchError, fetch_upstream
 
 EXIT_OK, EXIT_UNREADABLE, EXIT_CONFIG, EXIT_READINESS = 0, 1, 2, 3
@@ -210,8 +211,10 @@ def cmd_plan(args: argparse.Namespace) -> int:
                           charts_dir=args.charts, cache_dir=project_dir / "build" / ".chart-cache")
     findings = list(ready.findings) if ready is not None else []
     rendered = list(ready.rendered) if ready is not None else []
+    summary = stack_summary(plan, project_dir=project_dir, stack=stack, config_path=config_path)
     # written before anything is printed: a closed pipe loses nothing
-    plan_path, manifests = write_plan(plan, out_dir, findings=findings_json(findings), rendered=rendered)
+    plan_path, manifests = write_plan(plan, out_dir, findings=findings_json(findings), rendered=rendered,
+                                      summary=summary.to_dict())
     count = len(list(manifests.glob("*.yaml")))
     wrote = f"wrote {display_path(plan_path)} and {count} manifests in {display_path(manifests)}"
     errors = sum(1 for f in findings if f.severity == "error")
@@ -220,7 +223,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
         print(f"{plan.project}/{plan.stack}: {len(plan)} resources{verdict}; {wrote}")
     else:
         print_tree(plan, sys.stdout)
-        print_summary(plan, sys.stdout)
+        print_summary(plan, sys.stdout, summary=summary)
         if ready is not None:
             print(format_findings(findings, charts_rendered=ready.charts_rendered), end="")
         print(f"\n{wrote}")

@@ -45,6 +45,15 @@ class Duration:
 
 
 @dataclass(frozen=True)
+class UnitPrice:
+    """A price per unit other than an instance-hour (e.g. per GB-month of a volume type)."""
+
+    usd: float
+    unit: str
+    source: str
+
+
+@dataclass(frozen=True)
 class Price:
     """On-demand list price of one instance type per hour (None: no list price), with its source."""
 
@@ -94,6 +103,14 @@ class PlanPolicy:
     readiness: Callable[..., Any] | None = None
     # ``gpu-platform versions``: (report text, number of flagged pins) as of a date
     pins_report: Callable[[date], tuple[str, int]] | None = None
+    # the plan summary (``plan.summary``): fixed costs per resource (each rule yields
+    # plan.summary.FixedCost), $/GB-month by volume type, provisioners of priced block volumes
+    # (-> their default volume type), and the stack's facts, called as
+    # summary_facts(plan, project_dir=, stack=, config_path=) -> plan.summary.SummaryFacts
+    cost_rules: tuple[Callable[[Registration], Iterable[Any]], ...] = ()
+    storage_prices: Mapping[str, UnitPrice] = field(default_factory=dict)
+    block_provisioners: Mapping[str, str] = field(default_factory=dict)
+    summary_facts: Callable[..., Any] | None = None
 
     def price(self, instance_type: str) -> float | None:
         found = self.prices.get(instance_type)
@@ -142,6 +159,10 @@ class PlanPolicy:
             invokes={**other.invokes, **self.invokes},
             readiness=self.readiness or other.readiness,
             pins_report=self.pins_report or other.pins_report,
+            cost_rules=(*self.cost_rules, *other.cost_rules),
+            storage_prices={**other.storage_prices, **self.storage_prices},
+            block_provisioners={**other.block_provisioners, **self.block_provisioners},
+            summary_facts=self.summary_facts or other.summary_facts,
         )
 
 

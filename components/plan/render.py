@@ -21,6 +21,8 @@ from gpu_platform.plan.model import (
     kubernetes_object,
 )
 from gpu_platform.plan.policy import PlanPolicy, resolve
+from gpu_platform.plan.summary import Summary
+from gpu_platform.plan.summary_text import format_summary
 
 
 def _flags(resource: Registration) -> str:
@@ -54,9 +56,12 @@ def print_tree(plan: Plan, out: TextIO) -> None:
         walk(None, 1)
 
 
-def print_summary(plan: Plan, out: TextIO, policy: PlanPolicy | None = None) -> None:
+def print_summary(plan: Plan, out: TextIO, policy: PlanPolicy | None = None,
+                  summary: Summary | None = None) -> None:
     """Counts by type, the deploy-time estimate and node pool cost (durations and prices from
-    ``policy``; default: the installed libraries', see ``gpu_platform.plan.policy``)."""
+    ``policy``; default: the installed libraries', see ``gpu_platform.plan.policy``); with a
+    stack's ``summary`` (``plan.summary``), its cost floor, capacity, prerequisites, node setup,
+    pins and placeholders instead of the node pool cost alone."""
     rules = resolve(policy)
     types = plan.types()
     width = max((len(t) for t in types), default=10)
@@ -65,24 +70,31 @@ def print_summary(plan: Plan, out: TextIO, policy: PlanPolicy | None = None) -> 
         out.write(f"{type_:<{width}}  {count:>5}\n")
     out.write(f"{'total':<{width}}  {len(plan):>5}\n")
     out.write("\n" + format_critical_path(critical_path(plan, rules)))
-    out.write("\n" + format_cost_table(environment_cost(plan, rules)))
+    if summary is None:
+        out.write("\n" + format_cost_table(environment_cost(plan, rules)))
     helm = plan.helm_releases()
     if helm:
         out.write("\nHelm charts:\n")
         for release in helm:
             chart = helm_release_manifest(release)
             out.write(f"  {chart['chart']} {chart['version']} -> {chart['namespace']}\n")
+    if summary is not None:
+        out.write("\n" + format_summary(summary))
 
 
 def write_plan(plan: Plan, out_dir: Path, *, findings: list[dict[str, str]] | None = None,
-               rendered: Sequence[RenderedRelease] = ()) -> tuple[Path, Path]:
-    """Write ``plan.json`` (with the readiness ``findings``) and ``manifests/`` (one file per
-    object, per Helm install and per object rendered from a chart, ``chart-<release>-...``)."""
+               rendered: Sequence[RenderedRelease] = (),
+               summary: dict[str, object] | None = None) -> tuple[Path, Path]:
+    """Write ``plan.json`` (with the readiness ``findings`` and the ``summary``) and ``manifests/``
+    (one file per object, per Helm install and per object rendered from a chart,
+    ``chart-<release>-...``)."""
     out_dir.mkdir(parents=True, exist_ok=True)
     plan_path = out_dir / "plan.json"
     document = plan.to_dict()
     if findings is not None:
         document["findings"] = findings
+    if summary is not None:
+        document["summary"] = summary
     plan_path.write_text(json.dumps(document, indent=2, sort_keys=False) + "\n")
     manifests = out_dir / "manifests"
     manifests.mkdir(exist_ok=True)
