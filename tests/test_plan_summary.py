@@ -124,7 +124,7 @@ def test_prod_floor_includes_the_p5_nodes_ray_holds_and_fixed_costs(plan_env):
 def test_prod_capacity_prerequisites_and_placeholders(plan_env):
     summary = summary_of(plan_env, "prod")
     rows = {c.pool: c for c in summary.capacity}
-    assert (rows["infer"].sharing, rows["infer"].units_per_node) == ("MIG 3g.40gb x2", 16)
+    assert (rows["infer"].sharing, rows["infer"].units_per_node) == ("whole GPUs", 8)
     assert (rows["notebooks"].sharing, rows["notebooks"].units_at_max) == ("time-slicing x2", 8)
     assert dict(rows["train"].quotas) == {"llm": 24, "research": 8}
     assert summary.team_quotas == {"llm": 32, "research": 16}
