@@ -22,7 +22,6 @@ from gpu_platform.config import ConfigError
 from gpu_platform.config.stackfile import StackFileError, display_path, read_stack_file
 from gpu_platform.plan.capture import UnknownInvokeError
 from gpu_platform.plan.diff import DifferentStacksError, diff_plans, to_markdown
-from gpu_platform.plan.model import Plan
 from gpu_platform.plan.policy import default_policy
 from gpu_platform.plan.readiness import findings_json, format_findings, has_errors
 from gpu_platform.plan.render import print_summary, print_tree, write_plan
@@ -30,9 +29,7 @@ from gpu_platform.plan.runner import (
     PlanSetupError,
     available_stacks,
     load_project,
-    load_stack_config,
     plan_stack,
-    run_program,
     stack_config_path,
 )
 from gpu_platform.plan.snapshot import SNAPSHOT_PATH, write_snapshot
@@ -168,27 +165,6 @@ def _stack_name(args: argparse.Namespace) -> str:
     raise PlanSetupError(f"{args.config} is not named Pulumi.<stack>.yaml: give the stack name too")
 
 
-def _plan_with_file(stack: str, project_dir: Path, config_path: Path) -> Plan:
-    """Like ``runner.plan_stack``, with the config read from ``config_path``."""
-    project = load_project(project_dir)
-    main = project_dir / project.get("main", ".")
-    entry = main / "__main__.py" if main.is_dir() else main
-    if not entry.is_file():
-        raise PlanSetupError(f"program {entry} not found (Pulumi.yaml 'main')")
-
-    def program() -> None:
-        import runpy
-
-        sys.path.insert(0, str(entry.parent))
-        try:
-            runpy.run_path(str(entry), run_name="__main__")
-        finally:
-            sys.path.remove(str(entry.parent))
-
-    config = load_stack_config(config_path)
-    return run_program(program, project=project["name"], stack=stack, config=config)
-
-
 def cmd_plan(args: argparse.Namespace) -> int:
     project_dir = (args.project_dir or find_project_dir(Path.cwd())).resolve()
     stack = _stack_name(args)
@@ -198,10 +174,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
         known = ", ".join(available_stacks(project_dir)) or "none"
         raise PlanSetupError(f"no stack config {display_path(config_path)} (stacks: {known})")
     read_stack_file(config_path, project["name"])  # syntax, duplicates, namespaces: exit 2
-    if args.config:
-        plan = _plan_with_file(stack, project_dir, config_path)
-    else:
-        plan = plan_stack(stack, project_dir)
+    plan = plan_stack(stack, project_dir, config_path=config_path)
     out_dir = args.out or project_dir / "build" / stack
     # the domain's readiness rules (and chart rendering) reach this generic engine as policy
     readiness = default_policy().readiness

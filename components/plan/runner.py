@@ -144,10 +144,12 @@ def plan_stack(
     secrets: Mapping[str, Any] | None = None,
     overrides: Mapping[str, Any] | None = None,
     invokes: Mapping[str, InvokeAnswer] | None = None,
+    config_path: Path | None = None,
 ) -> Plan:
-    """Run the project's real program for ``stack`` with that stack's config file."""
+    """Run the project's real program for ``stack`` with that stack's config file (or the
+    config file ``config_path``, e.g. ``gpu-platform plan --config FILE``)."""
     project = load_project(project_dir)
-    config_path = stack_config_path(project_dir, stack)
+    config_path = config_path or stack_config_path(project_dir, stack)
     if not config_path.is_file():
         known = ", ".join(available_stacks(project_dir)) or "none"
         raise PlanSetupError(f"no stack config {config_path} (stacks: {known})")
