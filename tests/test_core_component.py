@@ -45,3 +45,18 @@ def test_a_resource_named_twice_is_waited_for_once(run_component):
         assert opts.depends_on == [before]
 
     run_component(program)
+
+
+def test_pool_tolerations_are_deduplicated_but_keep_taints_that_differ_only_in_effect():
+    from gpu_platform.core.pools import PoolPlacement, all_pool_tolerations
+
+    gpu = {"key": "nvidia.com/gpu", "value": "true", "effect": "NoSchedule"}
+    pools = {
+        "a": PoolPlacement.model_validate({"taints": [gpu]}),
+        "b": PoolPlacement.model_validate({"taints": [gpu, {**gpu, "effect": "NoExecute"}]}),
+        "c": PoolPlacement.model_validate(
+            {"taints": [{"key": "team", "value": "llm", "effect": "NoSchedule"}]}),
+    }
+    assert [(t["key"], t["effect"]) for t in all_pool_tolerations(pools)] == [
+        ("nvidia.com/gpu", "NoSchedule"), ("nvidia.com/gpu", "NoExecute"), ("team", "NoSchedule"),
+    ]
