@@ -198,7 +198,7 @@ class AwsAddons(pulumi.ComponentResource):
                 parameters=rendered["parameters"], reclaim_policy=rendered["reclaimPolicy"],
                 volume_binding_mode=rendered["volumeBindingMode"],
                 allow_volume_expansion=rendered["allowVolumeExpansion"], opts=child)
-            self.storage_class_name = self.storage_class.metadata.apply(lambda m: m.name)
+            self.storage_class_name = self.storage_class.metadata.apply(lambda m: str(m.name))
         self.namespace = pulumi.Output.from_input(NAMESPACE)
         self.register_outputs({"namespace": self.namespace, "autoscalerRoleArn": self.autoscaler_role_arn,
                                "storageClassName": self.storage_class_name})
