@@ -16,7 +16,7 @@ from gpu_platform.config import component_args
 from gpu_platform.core.cluster import kubernetes_provider
 from gpu_platform.core.names import child_name
 from gpu_platform.environment import EnvironmentConfig
-from gpu_platform.gpu.alerts import GpuAlerts
+from gpu_platform.gpu.alerts import GpuAlerts, GpuAlertsConfig
 from gpu_platform.gpu.monitoring import PrometheusStack, PrometheusStackArgs
 from gpu_platform.gpu.operator import GpuOperator, GpuOperatorArgs
 from gpu_platform.monitoring.observability import Observability, observability_args
@@ -27,6 +27,23 @@ from gpu_platform.storage import build_storage
 from gpu_platform.training import build_training
 
 PLATFORM_TYPE = "gpu-platform:index:Platform"
+
+
+# Alerts on workloads' own metrics, by the area that runs those workloads: without the area no
+# exporter produces them and the readiness rule "alerts" would rightly call the alerts blind.
+AREA_ALERTS = {
+    "serving": ("inference_error_rate", "inference_latency_high", "inference_queue_backlog"),
+    "training": ("training_stalled",),
+}
+
+
+def alerts_for(env: EnvironmentConfig) -> GpuAlertsConfig:
+    """``gpuAlerts`` with the alerts of a switched-off area (serving, training) disabled."""
+    config = env.gpu_alerts
+    enabled = {"serving": env.serving.enabled, "training": env.training.enabled}
+    off = [field for area, fields in AREA_ALERTS.items() if not enabled[area] for field in fields]
+    return config.model_copy(update={
+        field: getattr(config, field).model_copy(update={"enabled": False}) for field in off})
 
 
 class GpuPlatform(pulumi.ComponentResource):
@@ -104,7 +121,7 @@ class GpuPlatform(pulumi.ComponentResource):
         operator_ns = self.gpu_operator.namespace_resource if self.gpu_operator else None
         self.gpu_alerts = GpuAlerts(
             child_name(name, "gpu-alerts"),
-            env.gpu_alerts,
+            alerts_for(env),
             pulumi.ResourceOptions.merge(
                 after_monitoring, pulumi.ResourceOptions(depends_on=[operator_ns] if operator_ns else [])),
         )

@@ -251,7 +251,10 @@ CLUSTER_AUTOSCALER_IMAGES: dict[str, ImagePin] = {
 # published only through the EKS API (`aws eks describe-addon-versions --kubernetes-version 1.36
 # --addon-name vpc-cni`): they could not be verified offline, so this table is what the plan shows,
 # not what a deploy is forced to use. Upstream versions behind them: vpc-cni v1.23.0 (2026-07-31,
-# https://github.com/aws/amazon-vpc-cni-k8s/releases/tag/v1.23.0), CoreDNS per minor as EKS ships it.
+# https://github.com/aws/amazon-vpc-cni-k8s/releases/tag/v1.23.0), CoreDNS per minor as EKS ships it,
+# aws-ebs-csi-driver v1.64.0 (the appVersion of upstream's chart helm-chart-aws-ebs-csi-driver-2.64.0,
+# /work/shared/upstream SOURCES.md; the driver supports every minor here; the -eksbuild.1 suffix is
+# unverified, as for the others).
 EKS_ADDONS_SOURCE = "https://docs.aws.amazon.com/eks/latest/userguide/workloads-add-ons-available-eks.html"
 EKS_ADDONS_CHECKED = "2026-11-26"  # when the table was written (not checked against the EKS API)
 EKS_ADDON_VERSIONS: dict[str, dict[str, str]] = {
@@ -264,6 +267,8 @@ EKS_ADDON_VERSIONS: dict[str, dict[str, str]] = {
         "kube-proxy": "v1.32.6-eksbuild.12",
         # renovate: eksAddonsFilter={"kubernetesVersion":"1.32","addonName":"eks-pod-identity-agent"}
         "eks-pod-identity-agent": "v1.3.10-eksbuild.1",
+        # renovate: eksAddonsFilter={"kubernetesVersion":"1.32","addonName":"aws-ebs-csi-driver"}
+        "aws-ebs-csi-driver": "v1.64.0-eksbuild.1",
     },
     "1.33": {
         # renovate: eksAddonsFilter={"kubernetesVersion":"1.33","addonName":"vpc-cni"}
@@ -274,6 +279,8 @@ EKS_ADDON_VERSIONS: dict[str, dict[str, str]] = {
         "kube-proxy": "v1.33.3-eksbuild.10",
         # renovate: eksAddonsFilter={"kubernetesVersion":"1.33","addonName":"eks-pod-identity-agent"}
         "eks-pod-identity-agent": "v1.3.10-eksbuild.1",
+        # renovate: eksAddonsFilter={"kubernetesVersion":"1.33","addonName":"aws-ebs-csi-driver"}
+        "aws-ebs-csi-driver": "v1.64.0-eksbuild.1",
     },
     "1.34": {
         # renovate: eksAddonsFilter={"kubernetesVersion":"1.34","addonName":"vpc-cni"}
@@ -284,6 +291,8 @@ EKS_ADDON_VERSIONS: dict[str, dict[str, str]] = {
         "kube-proxy": "v1.34.1-eksbuild.2",
         # renovate: eksAddonsFilter={"kubernetesVersion":"1.34","addonName":"eks-pod-identity-agent"}
         "eks-pod-identity-agent": "v1.3.10-eksbuild.1",
+        # renovate: eksAddonsFilter={"kubernetesVersion":"1.34","addonName":"aws-ebs-csi-driver"}
+        "aws-ebs-csi-driver": "v1.64.0-eksbuild.1",
     },
     "1.35": {
         # renovate: eksAddonsFilter={"kubernetesVersion":"1.35","addonName":"vpc-cni"}
@@ -294,6 +303,8 @@ EKS_ADDON_VERSIONS: dict[str, dict[str, str]] = {
         "kube-proxy": "v1.35.0-eksbuild.2",
         # renovate: eksAddonsFilter={"kubernetesVersion":"1.35","addonName":"eks-pod-identity-agent"}
         "eks-pod-identity-agent": "v1.3.10-eksbuild.1",
+        # renovate: eksAddonsFilter={"kubernetesVersion":"1.35","addonName":"aws-ebs-csi-driver"}
+        "aws-ebs-csi-driver": "v1.64.0-eksbuild.1",
     },
     "1.36": {
         # renovate: eksAddonsFilter={"kubernetesVersion":"1.36","addonName":"vpc-cni"}
@@ -304,6 +315,8 @@ EKS_ADDON_VERSIONS: dict[str, dict[str, str]] = {
         "kube-proxy": "v1.36.0-eksbuild.1",
         # renovate: eksAddonsFilter={"kubernetesVersion":"1.36","addonName":"eks-pod-identity-agent"}
         "eks-pod-identity-agent": "v1.3.10-eksbuild.1",
+        # renovate: eksAddonsFilter={"kubernetesVersion":"1.36","addonName":"aws-ebs-csi-driver"}
+        "aws-ebs-csi-driver": "v1.64.0-eksbuild.1",
     },
 }
 

@@ -132,3 +132,59 @@ def test_object_labels_read_finds_label_matchers_of_kube_labels_metrics():
         'kube_node_labels{label_gpu_platform_io_pool!="", node=~"a.*"}'
         ' * on (pod) kube_pod_labels{label_app="x"} and kube_node_info{label_x="y"}'
     ) == {("kube_node_labels", "label_gpu_platform_io_pool"), ("kube_pod_labels", "label_app")}
+
+
+def test_blind_alerts_are_readiness_errors_through_platform_readiness(plan_env):
+    """Issue 14's check runs as the readiness rule ``alerts``: `gpu-platform plan` exits 3 on it."""
+    from test_readiness_environments import facts_of
+
+    from gpu_platform.readiness import RULES, platform_readiness
+    from gpu_platform.readiness.alerts import alerts_rule
+
+    assert alerts_rule in RULES
+    blind = without(plan_env("prod"), lambda r: "allow-prometheus" in r.name)
+    findings = [f for f in platform_readiness(blind, facts_of("prod")) if f.rule == "alerts"]
+    assert [(f.severity, f.resource, f.message) for f in findings] == [(
+        "error", "PrometheusRule/gpu-operator/gpu-platform-alerts TrainingStalled",
+        "TrainingStalled uses training_step_total, but the NetworkPolicies of namespace llm do not "
+        "admit Prometheus from monitoring on port metrics")]
+
+
+@pytest.mark.parametrize("env", ["prod", "staging", "dev", "onprem"])
+def test_no_environment_has_an_alerts_finding(plan_env, env):
+    from test_readiness_environments import facts_of
+
+    from gpu_platform.readiness import platform_readiness
+
+    assert [f for f in platform_readiness(plan_env(env), facts_of(env)) if f.rule == "alerts"] == []
+
+
+def test_without_prometheus_in_the_plan_alerts_are_a_warning_per_prometheus_rule(plan_env):
+    """An existing cluster's own Prometheus loads the rules: the plan cannot see its scrape paths."""
+    from test_readiness_environments import facts_of
+
+    from gpu_platform.readiness import platform_readiness
+
+    blind = without(plan_env("prod"), lambda r: r.name == "platform-prometheus-chart")
+    findings = [f for f in platform_readiness(blind, facts_of("prod")) if f.rule == "alerts"]
+    assert {f.severity for f in findings} == {"warning"}
+    assert len(findings) == len({f.resource for f in findings})  # one per PrometheusRule
+    gpu = next(f for f in findings if f.resource == "PrometheusRule/gpu-operator/gpu-platform-alerts")
+    assert gpu.message.startswith("the plan installs no Prometheus (kube-prometheus-stack), so whether "
+                                  "the cluster's scrapes what ")
+    assert "DCGM_FI_DEV_XID_ERRORS" in gpu.message and "GpuXidErrors" in gpu.message
+
+
+def test_alerts_of_a_switched_off_area_are_not_rendered():
+    """Serving and training off: their workload-metric alerts would be blind, so none is rendered."""
+    from gpu_platform.environment import EnvironmentConfig
+    from gpu_platform.gpu.alert_rules import gpu_alert_rules
+    from gpu_platform.platform import alerts_for
+
+    env = EnvironmentConfig.model_validate({"cluster": {"kind": "existing"}})
+    names = {r["alert"] for r in gpu_alert_rules(alerts_for(env))}
+    assert not names & {"InferenceErrorRate", "InferenceLatencyHigh", "InferenceQueueBacklog",
+                        "TrainingStalled"}
+    assert {"GpuXidErrors", "TrainingJobFailed"} <= names
+    on = EnvironmentConfig.model_validate({"cluster": {"kind": "existing"}, "serving": {"enabled": True}})
+    assert "InferenceQueueBacklog" in {r["alert"] for r in gpu_alert_rules(alerts_for(on))}

@@ -115,6 +115,7 @@ def test_eks_cluster_registers_its_typed_outputs_and_the_kubeconfig_as_a_secret(
         "oidcProviderUrl": "oidc.eks.us-east-1.amazonaws.com/id/EKS-CLUSTER",
         "kubeconfig": "[secret]",
         "clusterSecurityGroupId": "sg-eks-cluster",
+        "ebsCsiRoleArn": "arn:aws:role:us-east-1:123456789012:eks-ebs-csi-role",
     }
     assert plan.one(TYPES["cluster"], "eks").output_secret_paths == ["kubeconfig"]
 
@@ -137,6 +138,7 @@ def test_addons_register_their_outputs_and_order_after_opts_depends_on(built):
     assert plan.one(TYPES["addons"], "addons").outputs == {
         "namespace": "kube-system",
         "autoscalerRoleArn": "arn:aws:role:us-east-1:123456789012:addons-autoscaler-role",
+        "storageClassName": "gp3",
     }
     # depending on a component is depending on each of its children
     cluster_urn = plan.one("aws:eks/cluster:Cluster", "eks-cluster").urn
@@ -151,3 +153,80 @@ def test_addons_register_their_outputs_and_order_after_opts_depends_on(built):
 def test_node_pool_cluster_describes_an_existing_cluster():
     described = NodePoolCluster.model_validate(ATTACHMENT)
     assert described.private_subnet_ids == {"us-east-1a": "subnet-a", "us-east-1b": "subnet-b"}
+
+
+def test_ebs_csi_driver_is_a_managed_addon_with_its_own_irsa_role(built):
+    import json
+
+    plan = built
+    addon = plan.one("aws:eks/addon:Addon", "eks-addon-aws-ebs-csi-driver")
+    assert addon.inputs["addonName"] == "aws-ebs-csi-driver"
+    # the version follows the cluster through the add-on version lookup (catalog.addon_versions)
+    from gpu_platform.catalog.addon_versions import addon_version
+    from gpu_platform.catalog.eks_versions import EKS_KUBERNETES_VERSION
+
+    assert addon.inputs["addonVersion"] == addon_version(EKS_KUBERNETES_VERSION, "aws-ebs-csi-driver")
+    assert addon.inputs["serviceAccountRoleArn"] == "arn:aws:role:us-east-1:123456789012:eks-ebs-csi-role"
+    # the controller needs a node to become ACTIVE on
+    assert plan.one("aws:eks/nodeGroup:NodeGroup", "eks-system").urn in addon.dependencies
+    role = plan.one("aws:iam/role:Role", "eks-ebs-csi-role")
+    trust = json.loads(role.inputs["assumeRolePolicy"])["Statement"][0]
+    assert trust["Condition"]["StringEquals"] == {
+        "oidc.eks.us-east-1.amazonaws.com/id/EKS-CLUSTER:sub":
+            "system:serviceaccount:kube-system:ebs-csi-controller-sa",
+        "oidc.eks.us-east-1.amazonaws.com/id/EKS-CLUSTER:aud": "sts.amazonaws.com",
+    }
+    (attachment,) = plan.find("aws:iam/rolePolicyAttachment:RolePolicyAttachment",
+                              "eks-ebs-csi-role-AmazonEBSCSIDriverPolicy")
+    assert attachment.inputs["policyArn"] == "arn:aws:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy"
+    # the AWS managed policy replaces an inline one: no empty inline policy is registered
+    assert plan.find("aws:iam/rolePolicy:RolePolicy", "eks-ebs-csi-role-policy") == []
+    # the other add-ons run as the node role (no service-account role)
+    cni = plan.one("aws:eks/addon:Addon", "eks-addon-vpc-cni")
+    assert not cni.inputs.get("serviceAccountRoleArn")
+
+
+def test_default_storage_class_is_encrypted_gp3_on_the_ebs_csi_driver(built):
+    storage_class = built.one("kubernetes:storage.k8s.io/v1:StorageClass", "addons-storage-class")
+    assert storage_class.inputs == {
+        "apiVersion": "storage.k8s.io/v1", "kind": "StorageClass",
+        "metadata": {"name": "gp3",
+                     "annotations": {"storageclass.kubernetes.io/is-default-class": "true"}},
+        "provisioner": "ebs.csi.aws.com",
+        "parameters": {"type": "gp3", "encrypted": "true"},
+        "reclaimPolicy": "Retain",
+        "volumeBindingMode": "WaitForFirstConsumer",
+        "allowVolumeExpansion": True,
+    }
+
+
+def test_default_storage_class_follows_the_config():
+    from gpu_platform.aws.addons import default_storage_class
+    from gpu_platform.aws.config import StorageClassConfig
+
+    rendered = default_storage_class(StorageClassConfig(name="ebs", reclaim_policy="Delete"))
+    assert (rendered["metadata"]["name"], rendered["reclaimPolicy"]) == ("ebs", "Delete")
+
+
+def test_addons_without_a_storage_class_register_none():
+    plan = run_program_plan(lambda: AwsAddons("bare", {**ADDONS, "clusterAutoscaler": False,
+                                                       "storageClass": {"enabled": False}}))
+    assert plan.find("kubernetes:storage.k8s.io/v1:StorageClass") == []
+    assert "storageClassName" not in plan.one(TYPES["addons"], "bare").outputs  # None: not registered
+
+
+def test_workload_roles_attach_only_aws_managed_policies():
+    from gpu_platform.aws.workload_identity import workload_role
+
+    with pytest.raises(ValueError) as err:
+        workload_role("r", oidc_provider_arn="arn", oidc_provider_url="url", namespace="ns",
+                      service_account="sa", managed_policies=["arn:aws:iam::123:policy/mine"])
+    assert str(err.value) == ("managed policy 'arn:aws:iam::123:policy/mine': only AWS managed "
+                              "policies (arn:aws:iam::aws:policy/...) are attached by ARN")
+
+
+@pytest.mark.parametrize(("env", "reclaim"), [("dev", "Delete"), ("staging", "Retain"), ("prod", "Retain")])
+def test_environments_default_class_reclaim_policy(env, reclaim, plan_env):
+    storage_class = plan_env(env).one("kubernetes:storage.k8s.io/v1:StorageClass",
+                                      "platform-aws-addons-storage-class")
+    assert storage_class.inputs["reclaimPolicy"] == reclaim

@@ -137,7 +137,7 @@ def test_cluster_encrypts_secrets_with_a_protected_rotating_key_and_logs_everyth
     assert plan.one("aws:iam/openIdConnectProvider:OpenIdConnectProvider", "aws-eks-oidc").inputs[
         "clientIdLists"] == ["sts.amazonaws.com"]
     addons = {r.inputs["addonName"]: r.inputs["addonVersion"] for r in plan.find("aws:eks/addon:Addon")}
-    assert set(addons) == {"vpc-cni", "coredns", "kube-proxy", "eks-pod-identity-agent"}
+    assert set(addons) == {"vpc-cni", "coredns", "kube-proxy", "eks-pod-identity-agent", "aws-ebs-csi-driver"}
     assert plan.outputs == {"kubeconfig": "[secret]"}
 
 

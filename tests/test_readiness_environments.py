@@ -1,14 +1,18 @@
-"""The four environments under the readiness rules: exactly the errors still listed in
-tests/readiness_baseline.py (fixed ones must leave the list; new ones fail)."""
+"""The four environments under the readiness rules: zero errors, with and without the charts
+rendered from ../shared/upstream/charts-src (issue 13's "done when")."""
 
 from __future__ import annotations
 
 import pytest
-from readiness_baseline import REMAINING
 
 from gpu_platform.plan.runner import load_stack_config, stack_config_path
 from gpu_platform.readiness import environment_facts, environment_from_config, platform_readiness
+from gpu_platform.readiness.stack import stack_readiness
+from gpu_platform.testing.conformance import upstream_root
 from gpu_platform.testing.fixtures import ENVIRONMENTS, PROJECT_DIR
+
+UPSTREAM = upstream_root()
+CHARTS = UPSTREAM / "charts-src" if UPSTREAM else None
 
 
 def facts_of(env: str):
@@ -16,12 +20,23 @@ def facts_of(env: str):
     return environment_facts(environment_from_config(config.values, "gpu-platform"))
 
 
+def errors_of(findings) -> list[str]:
+    return [f"{f.rule} {f.resource}: {f.message}" for f in findings if f.severity == "error"]
+
+
 @pytest.mark.parametrize("env", ENVIRONMENTS)
-def test_environment_errors_are_exactly_the_remaining_ones(env, plan_env):
-    findings = platform_readiness(plan_env(env), facts_of(env))
-    errors = {(f.rule, f.resource) for f in findings if f.severity == "error"}
-    assert errors == REMAINING[env], "\n".join(
-        f"{f.rule} {f.resource}: {f.message}" for f in findings)
+def test_environment_has_no_readiness_error(env, plan_env):
+    assert errors_of(platform_readiness(plan_env(env), facts_of(env))) == []
+
+
+@pytest.mark.skipif(CHARTS is None or not CHARTS.is_dir(), reason="../shared/upstream/charts-src is absent")
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_environment_has_no_readiness_error_with_charts_rendered(env, plan_env):
+    ready = stack_readiness(plan_env(env), project_dir=PROJECT_DIR, stack=env, charts_dir=CHARTS,
+                            cache_dir=PROJECT_DIR / "build" / ".chart-cache")
+    assert ready.charts_rendered and ready.rendered
+    assert all(r.error is None for r in ready.rendered)
+    assert errors_of(ready.findings) == []
 
 
 def test_facts_pools_carry_labels_taints_and_allocatable():
@@ -44,10 +59,39 @@ def test_facts_pools_carry_labels_taints_and_allocatable():
 
 
 def test_existing_cluster_declares_storage_classes_and_policy_enforcement():
+    from gpu_platform.plan.readiness import StorageClassFact
+
     facts = facts_of("onprem")
     assert [p.name for p in facts.pools] == ["a100", "general"]
     assert facts.pools[1].allocatable is None
-    assert facts.storage_classes == () and facts.network_policy_enforced is False
+    # stacks/Pulumi.onprem.yaml cluster: the lab's default class and its CNI's enforcement
+    assert facts.storage_classes == (StorageClassFact("local-path", "rancher.io/local-path", True),)
+    assert facts.csi_drivers == frozenset({"rancher.io/local-path"})
+    assert facts.network_policy_enforced is True
+
+
+def test_an_existing_cluster_without_its_facts_is_not_ready(plan_env):
+    """Without the declared facts, onprem's claims have no default class and its NetworkPolicies
+    are not known to be enforced: the facts are what makes it ready, not a silenced rule."""
+    from dataclasses import replace
+
+    facts = replace(facts_of("onprem"), storage_classes=(), csi_drivers=frozenset(),
+                    network_policy_enforced=False)
+    errors = {(f.rule, f.resource) for f in platform_readiness(plan_env("onprem"), facts)
+              if f.severity == "error"}
+    assert ("network", "Namespace/ml") in errors
+    assert ("storage", "helm/monitoring/kube-prometheus-stack values.prometheus.prometheusSpec"
+                       ".storageSpec.volumeClaimTemplate") in errors
+
+
+@pytest.mark.parametrize("env", ["dev", "staging", "prod"])
+def test_eks_plans_create_the_default_class_and_install_its_driver(env, plan_env):
+    from gpu_platform.readiness.storage import installed_drivers, storage_classes
+
+    subject = platform_input(plan_env(env), env)
+    assert storage_classes(subject)["gp3"] == ("ebs.csi.aws.com", True)
+    assert "ebs.csi.aws.com" in installed_drivers(subject)
+    assert facts_of(env).storage_classes == ()  # from the plan, not declared
 
 
 @pytest.mark.parametrize("env", ["dev", "staging", "prod"])
@@ -81,9 +125,9 @@ def test_a_pool_with_its_own_taint_is_served_by_every_gpu_node_daemonset(plan_en
     assert any(t["key"] == "team" for p in facts.pools for t in p.taints)
     findings = platform_readiness(plan, facts)
     # the GPU Operator's operands and NFD worker, the JuiceFS node plugin and the EFA device
-    # plugin all tolerate the new taint; the other findings are prod's remaining ones
+    # plugin all tolerate the new taint
     assert [f for f in findings if f.rule == "scheduling"] == []
-    assert {(f.rule, f.resource) for f in findings if f.severity == "error"} == REMAINING["prod"]
+    assert errors_of(findings) == []
     (operator,) = [r for r in plan.helm_releases() if r.inputs["chart"] == "gpu-operator"]
     nfd = operator.inputs["values"]["node-feature-discovery"]["worker"]["tolerations"]
     assert {"key": "team", "operator": "Equal", "value": "llm", "effect": "NoSchedule"} in nfd

@@ -1,5 +1,7 @@
-"""``AwsAddons``: the cluster-autoscaler (when a pool idles at zero) and the EFA device plugin
-(when a pool uses EFA), installed with the Kubernetes provider the caller passes in ``opts``."""
+"""``AwsAddons``: the cluster-autoscaler (when a pool idles at zero), the EFA device plugin
+(when a pool uses EFA) and the encrypted gp3 default StorageClass (on the EBS CSI driver the
+``EksCluster`` installs as a managed add-on), installed with the Kubernetes provider the caller
+passes in ``opts``."""
 
 from __future__ import annotations
 
@@ -10,7 +12,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 from pydantic import Field
 
-from gpu_platform.aws.config import AwsConfig, needs_cluster_autoscaler
+from gpu_platform.aws.config import AwsConfig, StorageClassConfig, needs_cluster_autoscaler
 from gpu_platform.aws.eks_cluster import AWS_REGION_PATTERN, SYSTEM_LABEL
 from gpu_platform.aws.workload_identity import ROLE_ARN_ANNOTATION, workload_role
 from gpu_platform.catalog.addon_versions import cluster_autoscaler_image
@@ -84,6 +86,28 @@ def autoscaler_values(cluster_name: str, region: str, role_arn: Any,
     }
 
 
+EBS_CSI_DRIVER = "ebs.csi.aws.com"
+DEFAULT_CLASS_ANNOTATION = "storageclass.kubernetes.io/is-default-class"
+
+
+def default_storage_class(config: StorageClassConfig) -> dict[str, Any]:
+    """The default StorageClass: gp3, encrypted with the account's EBS key, bound where the pod
+    lands (a volume is zonal: WaitForFirstConsumer creates it in the pod's zone), expandable.
+    EKS clusters from 1.30 on have no default class ("Create a storage class",
+    https://docs.aws.amazon.com/eks/latest/userguide/create-storage-class.html; parameters:
+    kubernetes-sigs/aws-ebs-csi-driver docs/parameters.md, read 2026-11-26)."""
+    return {
+        "apiVersion": "storage.k8s.io/v1",
+        "kind": "StorageClass",
+        "metadata": {"name": config.name, "annotations": {DEFAULT_CLASS_ANNOTATION: "true"}},
+        "provisioner": EBS_CSI_DRIVER,
+        "parameters": {"type": "gp3", "encrypted": "true"},
+        "reclaimPolicy": config.reclaim_policy,
+        "volumeBindingMode": "WaitForFirstConsumer",
+        "allowVolumeExpansion": True,
+    }
+
+
 def efa_plugin_values(tolerations: list[dict[str, Any]]) -> dict[str, Any]:
     # the chart already restricts itself to EFA-capable instance types by node affinity
     return {"tolerations": tolerations}
@@ -104,6 +128,7 @@ class AwsAddonsArgs(ComponentArgs):
     efa_pools: dict[DnsLabel, PoolPlacement] = Field(default_factory=dict)
     # merged last into the autoscaler's chart values
     autoscaler_overrides: dict[str, Any] = Field(default_factory=dict)
+    storage_class: StorageClassConfig = Field(default_factory=StorageClassConfig)
 
     def issues(self) -> Iterator[ConfigIssue]:
         if self.autoscaler_overrides and not self.cluster_autoscaler:
@@ -120,14 +145,17 @@ class AwsAddonsArgs(ComponentArgs):
             cluster_autoscaler=needs_cluster_autoscaler(pools),
             efa_pools={n: p for n, p in pools.items()
                        if n in config.node_pools and config.node_pools[n].efa.enabled},
+            storage_class=config.storage_class,
         )
 
 
 class AwsAddons(pulumi.ComponentResource):
-    """The cluster-autoscaler (with its IRSA role) and the EFA device plugin, in kube-system."""
+    """The cluster-autoscaler (with its IRSA role) and the EFA device plugin, in kube-system,
+    and the default StorageClass."""
 
     namespace: pulumi.Output[str]
     autoscaler_role_arn: pulumi.Output[str] | None  # None: no autoscaler
+    storage_class_name: pulumi.Output[str] | None  # None: storageClass.enabled is false
 
     def __init__(
         self,
@@ -160,5 +188,17 @@ class AwsAddons(pulumi.ComponentResource):
                 child_name(name, "efa-device-plugin"), AWS_EFA_DEVICE_PLUGIN,
                 release_name="aws-efa-k8s-device-plugin", namespace=NAMESPACE,
                 values=efa_plugin_values(all_pool_tolerations(args.efa_pools)), opts=child)
+        self.storage_class: k8s.storage.v1.StorageClass | None = None
+        self.storage_class_name = None
+        if args.storage_class.enabled:
+            rendered = default_storage_class(args.storage_class)
+            self.storage_class = k8s.storage.v1.StorageClass(
+                child_name(name, "storage-class"),
+                metadata=rendered["metadata"], provisioner=rendered["provisioner"],
+                parameters=rendered["parameters"], reclaim_policy=rendered["reclaimPolicy"],
+                volume_binding_mode=rendered["volumeBindingMode"],
+                allow_volume_expansion=rendered["allowVolumeExpansion"], opts=child)
+            self.storage_class_name = self.storage_class.metadata.apply(lambda m: str(m.name))
         self.namespace = pulumi.Output.from_input(NAMESPACE)
-        self.register_outputs({"namespace": self.namespace, "autoscalerRoleArn": self.autoscaler_role_arn})
+        self.register_outputs({"namespace": self.namespace, "autoscalerRoleArn": self.autoscaler_role_arn,
+                               "storageClassName": self.storage_class_name})

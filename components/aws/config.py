@@ -146,11 +146,27 @@ class AwsNodePool(ConfigModel):
             )
 
 
+class StorageClassConfig(ConfigModel):
+    """``aws.storageClass``: the encrypted gp3 default StorageClass on the EBS CSI driver.
+
+    ``reclaimPolicy: Retain`` (the default) keeps the EBS volume when its claim is deleted
+    (Prometheus' TSDB, Pipelines' MySQL and MinIO survive an uninstall or a mistaken delete; the
+    orphaned PersistentVolume is removed by hand); a throwaway environment (dev) sets ``Delete``.
+    ``enabled: false``: the cluster's owner brings a default class (declare it in
+    ``cluster.storageClasses``).
+    """
+
+    enabled: bool = True
+    name: DnsLabel = "gp3"
+    reclaim_policy: Literal["Retain", "Delete"] = "Retain"
+
+
 class AwsConfig(ConfigModel):
-    """``gpu-platform:aws``: the EKS cluster and one node group per GPU pool."""
+    """``gpu-platform:aws``: the EKS cluster, one node group per GPU pool, the default StorageClass."""
 
     cluster: EksClusterConfig
     node_pools: dict[DnsLabel, AwsNodePool] = Field(default_factory=dict)
+    storage_class: StorageClassConfig = Field(default_factory=StorageClassConfig)
 
     def issues(self) -> Iterator[ConfigIssue]:
         zones = self.cluster.vpc.zones

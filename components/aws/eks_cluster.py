@@ -15,7 +15,8 @@ from gpu_platform.aws.cidrs import zone_subnets
 from gpu_platform.aws.config import CONTROL_PLANE_LOGS, EksClusterConfig
 from gpu_platform.aws.launch import metadata_options, root_block_device
 from gpu_platform.aws.node_pool import NodePoolCluster
-from gpu_platform.catalog.addon_versions import EKS_ADDONS
+from gpu_platform.aws.workload_identity import AWS_MANAGED_POLICY, workload_role
+from gpu_platform.catalog.addon_versions import EBS_CSI_ADDON, EKS_ADDONS
 from gpu_platform.catalog.eks_versions import support_warnings
 from gpu_platform.config import ComponentArgs, ConfigError, component_args
 from gpu_platform.config.errors import PATTERN_HINTS, issue
@@ -30,7 +31,15 @@ SYSTEM_LABEL = f"{LABEL_PREFIX}/node-class"
 EKS_ADDON_CONFIGURATION: dict[str, str] = {
     "vpc-cni": json.dumps({"enableNetworkPolicy": "true"}),
 }
-MANAGED_POLICY = "arn:aws:iam::aws:policy/"
+MANAGED_POLICY = AWS_MANAGED_POLICY
+# The EBS CSI driver's controller calls EC2 (CreateVolume, AttachVolume...) as its own IRSA role
+# with the policy AWS maintains for it: "Store Kubernetes volumes with Amazon EBS",
+# https://docs.aws.amazon.com/eks/latest/userguide/ebs-csi.html (read 2026-11-26).
+EBS_CSI_NAMESPACE = "kube-system"
+EBS_CSI_SERVICE_ACCOUNT = "ebs-csi-controller-sa"
+EBS_CSI_POLICY = MANAGED_POLICY + "service-role/AmazonEBSCSIDriverPolicy"
+# add-ons whose pods must find a node before EKS reports them ACTIVE
+NEEDS_NODES = frozenset({"coredns", EBS_CSI_ADDON})
 CLUSTER_POLICIES = ("AmazonEKSClusterPolicy",)
 NODE_POLICIES = (
     "AmazonEKSWorkerNodePolicy",
@@ -119,6 +128,7 @@ class EksCluster(pulumi.ComponentResource):
     kubeconfig: pulumi.Output[str]  # secret
     cluster_security_group_id: pulumi.Output[str]
     node_role_arn: pulumi.Output[str]  # resolves once the node policies are attached
+    ebs_csi_role_arn: pulumi.Output[str]  # the EBS CSI driver's IRSA role
 
     def __init__(
         self,
@@ -206,6 +216,12 @@ class EksCluster(pulumi.ComponentResource):
         for warning in support_warnings(config.version, config.support_type, date.today()):
             pulumi.log.warn(warning, resource=self)
         self.system_pool = self._system_pool(name, config, child)
+        self.ebs_csi_role = workload_role(
+            child_name(name, "ebs-csi-role"),
+            oidc_provider_arn=self.oidc_provider_arn, oidc_provider_url=self.oidc_provider_url,
+            namespace=EBS_CSI_NAMESPACE, service_account=EBS_CSI_SERVICE_ACCOUNT,
+            managed_policies=[EBS_CSI_POLICY], opts=child)
+        self.ebs_csi_role_arn = self.ebs_csi_role.arn
         self.addons = {
             addon: aws.eks.Addon(
                 child_name(name, f"addon-{addon}"),
@@ -216,11 +232,12 @@ class EksCluster(pulumi.ComponentResource):
                 addon_version=aws.eks.get_addon_version_output(
                     addon_name=addon, kubernetes_version=config.version).version,
                 configuration_values=EKS_ADDON_CONFIGURATION.get(addon),
+                service_account_role_arn=self.ebs_csi_role.arn if addon == EBS_CSI_ADDON else None,
                 resolve_conflicts_on_create="OVERWRITE",
                 resolve_conflicts_on_update="OVERWRITE",
-                # CoreDNS pods need a node to become ready on
+                # CoreDNS and the EBS CSI controller need a node to become ready on
                 opts=child_options(
-                    self, opts, depends_on=[self.system_pool] if addon == "coredns" else []))
+                    self, opts, depends_on=[self.system_pool] if addon in NEEDS_NODES else []))
             for addon in EKS_ADDONS
         }
         rendered: pulumi.Output[str] = pulumi.Output.all(
@@ -235,6 +252,7 @@ class EksCluster(pulumi.ComponentResource):
             "oidcProviderUrl": self.oidc_provider_url,
             "kubeconfig": self.kubeconfig,
             "clusterSecurityGroupId": self.cluster_security_group_id,
+            "ebsCsiRoleArn": self.ebs_csi_role_arn,
         })
 
     @property

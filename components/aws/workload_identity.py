@@ -2,7 +2,9 @@
 
 The trust policy lets only tokens the cluster's OIDC issuer minted for exactly
 ``system:serviceaccount:<namespace>:<name>`` with audience ``sts.amazonaws.com`` assume the role;
-the permissions are an inline policy the caller spells out (no managed policies, no ``*`` action).
+the permissions are an inline policy the caller spells out (no ``*`` action), or, for an AWS
+component whose permissions AWS itself maintains (the EBS CSI driver's
+``service-role/AmazonEBSCSIDriverPolicy``), AWS managed policies attached by ARN.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from gpu_platform.core.names import child_name
 
 STS_AUDIENCE = "sts.amazonaws.com"
 ROLE_ARN_ANNOTATION = "eks.amazonaws.com/role-arn"
+AWS_MANAGED_POLICY = "arn:aws:iam::aws:policy/"
 
 
 def irsa_trust_policy(provider_arn: str, issuer: str, namespace: str, service_account: str) -> dict:
@@ -57,16 +60,23 @@ def workload_role(
     oidc_provider_url: pulumi.Input[str],
     namespace: str,
     service_account: str,
-    statements: pulumi.Input[Sequence[Mapping[str, Any]]],
+    statements: pulumi.Input[Sequence[Mapping[str, Any]]] = (),
+    managed_policies: Sequence[str] = (),
     description: str | None = None,
     opts: pulumi.ResourceOptions | None = None,
 ) -> aws.iam.Role:
     """An IAM role only ``namespace/service_account`` can assume, with an inline policy.
 
     ``oidc_provider_url`` may carry its ``https://`` scheme or not; ``statements`` may contain
-    Outputs (e.g. a bucket's ARN).
+    Outputs (e.g. a bucket's ARN). ``managed_policies``: AWS managed policy ARNs
+    (``arn:aws:iam::aws:policy/...``) attached instead of, or besides, the inline policy.
     """
-    if isinstance(statements, Sequence):
+    for arn in managed_policies:
+        if not arn.startswith(AWS_MANAGED_POLICY):
+            raise ValueError(f"managed policy {arn!r}: only AWS managed policies "
+                             f"({AWS_MANAGED_POLICY}...) are attached by ARN")
+    inline = not (managed_policies and isinstance(statements, Sequence) and not statements)
+    if inline and isinstance(statements, Sequence):
         check_statements(statements)  # fail before registering when the policy is known now
 
     def trust_document(args: list[str]) -> str:
@@ -81,8 +91,12 @@ def workload_role(
     role = aws.iam.Role(
         name, assume_role_policy=trust,
         description=description or f"IRSA role for {namespace}/{service_account}", opts=opts)
-    aws.iam.RolePolicy(
-        child_name(name, "policy"), role=role.id,
-        policy=pulumi.Output.from_input(statements).apply(policy_document),
-        opts=opts)
+    if inline:
+        aws.iam.RolePolicy(
+            child_name(name, "policy"), role=role.id,
+            policy=pulumi.Output.from_input(statements).apply(policy_document),
+            opts=opts)
+    for arn in managed_policies:
+        aws.iam.RolePolicyAttachment(
+            child_name(name, arn.rsplit("/", 1)[-1]), role=role.name, policy_arn=arn, opts=opts)
     return role

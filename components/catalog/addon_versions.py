@@ -17,7 +17,8 @@ from typing import Any
 from gpu_platform.versions import CLUSTER_AUTOSCALER_IMAGES, EKS_ADDON_VERSIONS, ImagePin
 
 ADDON_VERSION_INVOKE = "aws:eks/getAddonVersion:getAddonVersion"
-EKS_ADDONS: tuple[str, ...] = ("vpc-cni", "coredns", "kube-proxy", "eks-pod-identity-agent")
+EBS_CSI_ADDON = "aws-ebs-csi-driver"
+EKS_ADDONS: tuple[str, ...] = ("vpc-cni", "coredns", "kube-proxy", "eks-pod-identity-agent", EBS_CSI_ADDON)
 
 
 def addon_version(kubernetes_version: str, addon: str) -> str:
@@ -62,6 +63,7 @@ def cluster_autoscaler_image(kubernetes_version: str) -> ImagePin:
 
 __all__ = [
     "ADDON_VERSION_INVOKE",
+    "EBS_CSI_ADDON",
     "EKS_ADDONS",
     "addon_version",
     "answer_addon_version_lookup",

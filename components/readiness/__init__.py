@@ -7,7 +7,9 @@ Rules (each a pure function of a ``ReadinessInput``):
 - ``scheduling`` (``scheduling.py``): every pod template fits some pool; GPU-node DaemonSets
   tolerate every GPU pool's taints;
 - ``network`` (``network.py``): NetworkPolicies are enforced and allow what workloads need;
-- ``data`` (``data.py``): Fluid datasets are mountable where workloads run; mounted claims exist.
+- ``data`` (``data.py``): Fluid datasets are mountable where workloads run; mounted claims exist;
+- ``alerts`` (``alerts.py``): no alert is blind (issue 14's scrape-path check,
+  ``gpu_platform.monitoring.readiness.blind_alerts``).
 """
 
 from __future__ import annotations
@@ -20,13 +22,14 @@ from gpu_platform.config import validate_model
 from gpu_platform.environment import EnvironmentConfig
 from gpu_platform.plan.model import Plan
 from gpu_platform.plan.readiness import ClusterFacts, Finding, ReadinessInput, Rule, analyse
+from gpu_platform.readiness.alerts import alerts_rule
 from gpu_platform.readiness.data import data_rule
 from gpu_platform.readiness.facts import environment_facts
 from gpu_platform.readiness.network import network_rule
 from gpu_platform.readiness.scheduling import scheduling_rule
 from gpu_platform.readiness.storage import storage_rule
 
-RULES: tuple[Rule, ...] = (storage_rule, scheduling_rule, network_rule, data_rule)
+RULES: tuple[Rule, ...] = (storage_rule, scheduling_rule, network_rule, data_rule, alerts_rule)
 
 
 def _parse(raw: str) -> Any:
