@@ -58,7 +58,12 @@ from gpu_platform.training.teams import (
     team_priority_issues,
 )
 from gpu_platform.training.volcano import Volcano, VolcanoArgs, VolcanoConfig, volcano_team_issues
-from gpu_platform.training.workload_parts import build_workloads, mlflow_placement_issues
+from gpu_platform.training.workload_parts import (
+    build_workloads,
+    mlflow_placement_issues,
+    opts_after,
+    ray_dependencies,
+)
 from gpu_platform.workloads import MountSpec, WorkloadContext
 
 QueueSystem = Literal["kueue", "volcano"]
@@ -234,7 +239,7 @@ def build_training(
         platform.kuberay = KubeRayOperator(
             child_name(name, "kuberay"),
             KubeRayArgs.of(config.kuberay, batch_scheduler="volcano" if volcano else None),
-            _after(opts, [platform.volcano.release] if platform.volcano else []),
+            opts_after(opts, [platform.volcano.release] if platform.volcano else []),
         )
     if config.teams or config.priority_classes:
         operator_ns = [config.kuberay.namespace] if config.kuberay.enabled else []
@@ -251,30 +256,17 @@ def build_training(
             child_name(name, "kubeflow"), KubeflowArgs.of(config.kubeflow, cert_manager=cert_manager), opts
         )
     for cluster_name, spec in config.ray_clusters.items():
-        after: list[pulumi.Resource] = []
-        if platform.kuberay is not None:
-            after.append(platform.kuberay.release)
-        if platform.teams is not None and spec.namespace in platform.teams.namespaces:
-            after.append(platform.teams.namespaces[spec.namespace])
-        if platform.kueue is not None and spec.queue in platform.kueue.local_queues:
-            after.append(platform.kueue.local_queues[spec.queue])
-        if platform.volcano is not None and spec.queue in platform.volcano.queues:
-            after.append(platform.volcano.queues[spec.queue])
+        waits_for = ray_dependencies(platform, spec)
         args = RayClusterArgs.of(spec, cluster_name, pools, workload=workload,
                                  queue_system=config.queue_system, team=config.teams.get(spec.namespace))
         platform.ray_clusters[cluster_name] = RayCluster(child_name(name, f"ray-{cluster_name}"), args,
-                                                         _after(opts, after))
+                                                         opts_after(opts, waits_for))
         if spec.enable_in_tree_autoscaling and platform.teams is not None \
                 and spec.namespace in platform.teams.namespaces:  # default-deny: open the API
             autoscaler_api_access(child_name(name, f"ray-{cluster_name}-autoscaler-api"), cluster_name,
-                                  spec.namespace, _after(opts, after))
+                                  spec.namespace, opts_after(opts, waits_for))
     build_workloads(name, config, pools, opts, platform, workload, aws)
     return platform
-
-
-def _after(opts: pulumi.ResourceOptions | None, resources: list[pulumi.Resource]) -> pulumi.ResourceOptions:
-    """``opts`` plus ``resources`` to wait for."""
-    return pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=resources))
 
 
 __all__ = [

@@ -50,7 +50,7 @@ def build_workloads(
             child_name(name, "spark-operator"),
             SparkOperatorArgs.of(config.spark_operator, pools, existing_namespaces=list(team_ns),
                                  volcano=config.queue_system == "volcano"),
-            _after(opts, [team_ns[ns] for ns in config.spark_operator.job_namespaces if ns in team_ns]))
+            opts_after(opts, [team_ns[ns] for ns in config.spark_operator.job_namespaces if ns in team_ns]))
     trainer = [platform.kubeflow.trainer] if platform.kubeflow and platform.kubeflow.trainer else []
     for runtime_name, runtime in config.runtimes.items():
         team_ns = platform.teams.namespaces if platform.teams else {}
@@ -59,13 +59,13 @@ def build_workloads(
             child_name(name, f"runtime-{runtime_name}"),
             TrainingRuntimeArgs.of(runtime, runtime_name, pools, workload=workload,
                                    queue_system=config.queue_system, mlflow_tracking_uri=tracking_uri),
-            _after(opts, [*trainer, *after_ns]))
+            opts_after(opts, [*trainer, *after_ns]))
     for job_name, job in config.ray_jobs.items():
         platform.ray_jobs[job_name] = RayJob(
             child_name(name, f"rayjob-{job_name}"),
             RayJobArgs.of(job, job_name, pools, workload=workload, queue_system=config.queue_system,
                           mlflow_tracking_uri=tracking_uri),
-            _after(opts, _ray_after(platform, job)))
+            opts_after(opts, ray_dependencies(platform, job)))
     operator = platform.kubeflow.installs.get("training-operator") if platform.kubeflow else None
     for job_name, pytorch_job in config.pytorch_jobs.items():
         team_ns = platform.teams.namespaces if platform.teams else {}
@@ -77,11 +77,11 @@ def build_workloads(
             child_name(name, f"pytorchjob-{job_name}"),
             PyTorchJobArgs.of(pytorch_job, job_name, pools, workload=workload,
                               queue_system=config.queue_system, mlflow_tracking_uri=tracking_uri),
-            _after(opts, after))
+            opts_after(opts, after))
 
 
-def _ray_after(platform: TrainingPlatform, spec: RayClusterSpec) -> list[pulumi.Resource]:
-    """What a RayJob waits for: the operator, its team namespace and queue."""
+def ray_dependencies(platform: TrainingPlatform, spec: RayClusterSpec) -> list[pulumi.Resource]:
+    """What a RayCluster or RayJob waits for: the operator, its team namespace and its queue."""
     after: list[pulumi.Resource] = []
     if platform.kuberay is not None:
         after.append(platform.kuberay.release)
@@ -94,7 +94,10 @@ def _ray_after(platform: TrainingPlatform, spec: RayClusterSpec) -> list[pulumi.
     return after
 
 
-def _after(opts: pulumi.ResourceOptions | None, resources: list[pulumi.Resource]) -> pulumi.ResourceOptions:
+def opts_after(
+    opts: pulumi.ResourceOptions | None, resources: list[pulumi.Resource]
+) -> pulumi.ResourceOptions:
+    """``opts`` plus ``resources`` to wait for."""
     return pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=resources))
 
 
