@@ -17,6 +17,11 @@ types, names, parents, providers, dependencies, inputs) with no library code:
 resources by hand; against the plain floor, also what the typed provider classes cost.
 ``write s`` is what ``gpu-platform plan`` adds after planning (summary, plan.json, manifests).
 Each number is the best of ``--repeat`` runs.
+
+``--whole`` adds what a user waits for, each run a fresh interpreter (``whole_process.py``):
+``gpu-platform plan ENV`` as a user runs it, with ``--charts`` (cold and cached), and the typed
+floor as a standalone generated program, with the ratio and where the time goes; ``--whole-only``
+prints only that.
 """
 
 from __future__ import annotations
@@ -277,10 +282,19 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--sizes", default="10,50,200")
     parser.add_argument("--profile", action="store_true", help="profile the largest case too")
+    parser.add_argument("--whole", action="store_true", help="whole-process figures too (fresh interpreters)")
+    parser.add_argument("--whole-only", action="store_true", help="only the whole-process figures")
     args = parser.parse_args()
     warnings.simplefilter("ignore")  # provider deprecation notices are not the benchmark
     sizes = [int(s) for s in args.sizes.split(",") if s]
     print(machine())
+    if args.whole or args.whole_only:
+        sys.path.insert(0, str(PROJECT_DIR / "benchmarks"))
+        import whole_process
+
+        whole_process.main(["--repeat", str(args.repeat)])
+        if args.whole_only:
+            return
     print(table(measure(sizes, args.repeat)))
     if args.profile and sizes:
         print(profile("dev", grown_dev(max(sizes)), 40))
