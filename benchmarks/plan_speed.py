@@ -15,8 +15,14 @@ types, names, parents, providers, dependencies, inputs) with no library code:
 ``ratio`` is plan seconds / floor seconds: against the typed floor, what the library itself
 (its components' Python, config validation, ``apply`` chains) costs on top of registering the same
 resources by hand; against the plain floor, also what the typed provider classes cost.
-``write s`` is what ``gpu-platform plan`` adds after planning (summary, plan.json, manifests).
+``write s`` is what ``gpu-platform plan`` adds after planning (summary, plan.json, manifests);
+``readiness s`` the readiness analysis it runs (without --charts), also as a share of plan s.
 Each number is the best of ``--repeat`` runs.
+
+``--whole`` adds what a user waits for, each run a fresh interpreter (``whole_process.py``):
+``gpu-platform plan ENV`` as a user runs it, with ``--charts`` (cold and cached), and the typed
+floor as a standalone generated program, with the ratio and where the time goes; ``--whole-only``
+prints only that.
 """
 
 from __future__ import annotations
@@ -53,6 +59,7 @@ sys.path.insert(0, str(PROJECT_DIR))
 
 from gpu_platform.plan.capture import PlanMocks  # noqa: E402
 from gpu_platform.plan.model import Plan  # noqa: E402
+from gpu_platform.plan.policy import default_policy  # noqa: E402
 from gpu_platform.plan.render import print_summary, write_plan  # noqa: E402
 from gpu_platform.plan.runner import plan_stack, run_program  # noqa: E402
 
@@ -79,7 +86,8 @@ def grown_dev(n: int) -> dict[str, Any]:
         }
         serving["inferenceServices"][f"svc{i}"] = {
             "storageUri": f"s3://gpu-dev-models/model-{i}", "pool": pool, "gpus": 1,
-            "cpu": "2", "memory": "12Gi", "vllm": {"maxModelLen": 4096},
+            "model": {"catalog": "qwen2.5-7b-instruct-awq"},  # sized against the A10G's memory
+            "cpu": "2", "memory": "12Gi", "vllm": {"maxModelLen": 4096, "quantization": "awq"},
         }
     return {
         f"{NS}:gpuPools": pools, f"{NS}:training": training,
@@ -219,9 +227,21 @@ def measure(sizes: list[int], repeat: int) -> list[dict[str, Any]]:
         sdk, _ = best(lambda r=replay, s=stack, j=project: run_sdk_only(r, j, s), repeat)
         with tempfile.TemporaryDirectory() as folder:
             output, _ = best(lambda p=plan, f=folder: present(p, Path(f)), repeat)
+            config_path = Path(folder) / f"Pulumi.{stack}.yaml"  # the (grown) config, as a stack file
+            document = yaml.safe_load((PROJECT_DIR / "stacks" / f"Pulumi.{stack}.yaml").read_text())
+            document["config"].update(overrides or {})
+            config_path.write_text(yaml.safe_dump(document))
+            ready, _ = best(lambda p=plan, s=stack, c=config_path: readiness(p, s, c), repeat)
         rows.append({"case": label, "resources": len(plan), "seconds": seconds, "replay": floor,
-                     "typed": typed_floor, "sdk": sdk, "output": output})
+                     "typed": typed_floor, "sdk": sdk, "output": output, "readiness": ready})
     return rows
+
+
+def readiness(plan: Plan, stack: str, config_path: Path) -> None:
+    """The readiness analysis ``gpu-platform plan`` runs after planning (without --charts)."""
+    check = default_policy().readiness
+    assert check is not None
+    check(plan, project_dir=PROJECT_DIR, stack=stack, config_path=config_path)
 
 
 def present(plan: Plan, folder: Path) -> None:
@@ -233,15 +253,16 @@ def present(plan: Plan, folder: Path) -> None:
 def table(rows: list[dict[str, Any]]) -> str:
     lines = [
         "| case | resources | plan s | resources/s | ms/resource | typed floor s | ratio | "
-        "plain floor s | ratio | sdk-only s | write s |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "plain floor s | ratio | sdk-only s | write s | readiness s | readiness/plan |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in rows:
         lines.append(
             f"| {r['case']} | {r['resources']} | {r['seconds']:.3f} | {r['resources'] / r['seconds']:.0f} "
             f"| {1000 * r['seconds'] / r['resources']:.2f} | {r['typed']:.3f} "
             f"| {r['seconds'] / r['typed']:.2f}x | {r['replay']:.3f} "
-            f"| {r['seconds'] / r['replay']:.2f}x | {r['sdk']:.3f} | {r['output']:.3f} |"
+            f"| {r['seconds'] / r['replay']:.2f}x | {r['sdk']:.3f} | {r['output']:.3f} "
+            f"| {r['readiness']:.3f} | {r['readiness'] / r['seconds']:.1%} |"
         )
     return "\n".join(lines)
 
@@ -277,10 +298,19 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--sizes", default="10,50,200")
     parser.add_argument("--profile", action="store_true", help="profile the largest case too")
+    parser.add_argument("--whole", action="store_true", help="whole-process figures too (fresh interpreters)")
+    parser.add_argument("--whole-only", action="store_true", help="only the whole-process figures")
     args = parser.parse_args()
     warnings.simplefilter("ignore")  # provider deprecation notices are not the benchmark
     sizes = [int(s) for s in args.sizes.split(",") if s]
     print(machine())
+    if args.whole or args.whole_only:
+        sys.path.insert(0, str(PROJECT_DIR / "benchmarks"))
+        import whole_process
+
+        whole_process.main(["--repeat", str(args.repeat)])
+        if args.whole_only:
+            return
     print(table(measure(sizes, args.repeat)))
     if args.profile and sizes:
         print(profile("dev", grown_dev(max(sizes)), 40))

@@ -130,10 +130,20 @@ class PlanMocks(Mocks):
     """Resource outputs echo their inputs; invokes must be known or they fail."""
 
     def __init__(self, invokes: Mapping[str, InvokeAnswer] | None = None):
-        from gpu_platform.plan.policy import default_policy  # policy imports this module
+        self._callers = dict(invokes or {})
+        self._invokes: dict[str, InvokeAnswer] | None = None
 
-        # generic fakes, then the domain's answers (the plan policy's), then the caller's
-        self.invokes = {**INVOKE_ANSWERS, **default_policy().invokes, **(invokes or {})}
+    @property
+    def invokes(self) -> dict[str, InvokeAnswer]:
+        """Generic fakes, then the domain's answers (the plan policy's), then the caller's.
+
+        Read at the first invoke: loading the policy imports the domain library behind it, which
+        a program that invokes nothing (or has not yet) need not pay for."""
+        if self._invokes is None:
+            from gpu_platform.plan.policy import default_policy  # policy imports this module
+
+            self._invokes = {**INVOKE_ANSWERS, **default_policy().invokes, **self._callers}
+        return self._invokes
 
     def new_resource(self, args: MockResourceArgs) -> tuple[str | None, dict]:
         return f"{args.name}-id", _fake_outputs(args)

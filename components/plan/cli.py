@@ -21,7 +21,6 @@ import yaml
 from gpu_platform.config import ConfigError
 from gpu_platform.config.stackfile import StackFileError, display_path, read_stack_file
 from gpu_platform.plan.capture import UnknownInvokeError
-from gpu_platform.plan.diff import DifferentStacksError, diff_plans, to_markdown
 from gpu_platform.plan.policy import default_policy
 from gpu_platform.plan.readiness import findings_json, format_findings, has_errors
 from gpu_platform.plan.render import print_summary, print_tree, write_plan
@@ -32,7 +31,6 @@ from gpu_platform.plan.runner import (
     plan_stack,
     stack_config_path,
 )
-from gpu_platform.plan.snapshot import SNAPSHOT_PATH, write_snapshot
 from gpu_platform.plan.summary import stack_summary
 from gpu_platform.plan.upstream import DEFAULT_CACHE_NOTE, FetchError, fetch_upstream
 
@@ -216,8 +214,14 @@ def _read_plan(path: Path) -> dict[str, Any]:
 
 
 def cmd_diff(args: argparse.Namespace) -> int:
+    from gpu_platform.plan.diff import DifferentStacksError, diff_plans, to_markdown  # only here
+
     base, head = _read_plan(args.base), _read_plan(args.head)
-    changes = diff_plans(base, head, allow_different_stacks=args.allow_different_stacks)
+    try:
+        changes = diff_plans(base, head, allow_different_stacks=args.allow_different_stacks)
+    except DifferentStacksError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
     print(to_markdown(changes, args.title, base=base, head=head))
     return EXIT_OK
 
@@ -231,6 +235,8 @@ def cmd_upstream(args: argparse.Namespace) -> int:
 
 
 def cmd_snapshot(args: argparse.Namespace) -> int:
+    from gpu_platform.plan.snapshot import SNAPSHOT_PATH, write_snapshot  # only here
+
     project_dir = (args.project_dir or find_project_dir(Path.cwd())).resolve()
     plans = {stack: plan_stack(stack, project_dir) for stack in available_stacks(project_dir)}
     path = project_dir / SNAPSHOT_PATH
@@ -268,7 +274,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except StackFileError as exc:
         print(exc, file=sys.stderr)
         return EXIT_CONFIG
-    except (ConfigError, DifferentStacksError) as exc:
+    except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_CONFIG
     except (PlanSetupError, UnknownInvokeError, FetchError) as exc:

@@ -101,13 +101,14 @@ def write_plan(plan: Plan, out_dir: Path, *, findings: list[dict[str, str]] | No
     for old in manifests.glob("*.yaml"):
         old.unlink()
     used: set[str] = set()
+    releases = {r.urn for r in plan.helm_releases()}  # once: a list test per resource is quadratic
     for resource in plan.resources:
         if is_kubernetes_object(resource):
             obj = kubernetes_object(resource)
             meta = obj.get("metadata") or {}
             parts = [obj["kind"], meta.get("namespace", ""), meta.get("name") or resource.name]
             document = obj
-        elif resource in plan.helm_releases():
+        elif resource.urn in releases:
             document = helm_release_manifest(resource)
             parts = ["helm", document["namespace"] or "", document["release"]]
         else:

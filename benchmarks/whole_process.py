@@ -1,0 +1,258 @@
+"""Whole-process plan speed: what a user waits for, against a hand-written program.
+
+    .venv/bin/python benchmarks/whole_process.py [--repeat 3] [--envs dev,prod] [--no-phases]
+
+(also ``benchmarks/plan_speed.py --whole``). For each environment, each figure the best of
+``--repeat`` runs, each run a fresh interpreter:
+
+- ``plan``: ``gpu-platform plan ENV --quiet --out DIR`` exactly as a user runs it;
+- ``charts cold`` / ``charts warm``: the same with ``--charts ../shared/upstream/charts-src``,
+  with the rendered-chart cache emptied before every run, and with it filled by the run before;
+- ``floor``: a standalone program generated from that plan's ``plan.json``, one explicit typed
+  provider-class call per resource (``k8s.core.v1.Namespace(...)``, ``aws.eks.Cluster(...)``,
+  same names, parents, providers, dependencies and inputs), run under the same mock runtime
+  (``gpu_platform.plan.runner.run_program``): a hand-written program without the library.
+
+``ratio`` is plan / floor. ``--phases`` (default on) then runs one more fresh process per
+environment with timing hooks on the real ``gpu-platform plan`` path and prints where the time
+goes: interpreter start, imports before the program, stack-file checks, config validation,
+imports made by the program, the program, capture, the plan policy, readiness, summary, writing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+PROJECT_DIR = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+CHARTS = (PROJECT_DIR / ".." / "shared" / "upstream" / "charts-src").resolve()
+ENVIRONMENTS = ("dev", "staging", "prod", "onprem")
+
+
+def best_of(command: list[str], repeat: int, cwd: Path, before: Any = None) -> float:
+    """Best wall time of ``command`` over ``repeat`` fresh processes (after one untimed warm-up
+    that fills the bytecode caches, as any second run of a user's would find them)."""
+    times = []
+    for i in range(repeat + 1):
+        if before is not None:
+            before()
+        start = time.perf_counter()
+        done = subprocess.run(command, cwd=cwd, capture_output=True, text=True)
+        elapsed = time.perf_counter() - start
+        if done.returncode not in (0, 3):  # 3: planned, with readiness errors
+            raise SystemExit(f"{' '.join(command)} failed ({done.returncode}):\n{done.stderr}")
+        if i:
+            times.append(elapsed)
+    return min(times)
+
+
+# --- the typed floor as a standalone program -------------------------------------------------
+
+def _snake(name: str) -> str:
+    import re
+
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
+
+def typed_module(type_: str) -> tuple[str, str] | None:
+    """(module, class) a hand-written program uses for ``type_``; None: no typed class."""
+    import importlib
+
+    package, module, kind = type_.split(":")
+    if package == "aws":
+        name = f"pulumi_aws.{module.split('/')[0]}"
+    elif package != "kubernetes":
+        return None
+    else:
+        group, _, version = module.rpartition("/")
+        if group in ("yaml", "kustomize", "helm.sh"):
+            short = {"yaml": "yaml", "kustomize": "kustomize", "helm.sh": "helm"}[group]
+            name = f"pulumi_kubernetes.{short}.{version}"
+        elif group in ("core", "") or group.endswith(".k8s.io") or group in ("apps", "batch", "policy"):
+            name = f"pulumi_kubernetes.{'core' if group in ('core', '') else group.split('.')[0]}.{version}"
+        else:
+            return None
+    try:
+        found = getattr(importlib.import_module(name), kind, None)
+    except ImportError:
+        return None
+    return (name, kind) if found is not None else None
+
+
+def floor_source(plan: dict[str, Any]) -> str:
+    """Python source of a program registering ``plan``'s resources with typed provider classes."""
+    import importlib
+    import inspect
+
+    resources = {r["urn"]: r for r in plan["resources"]}
+    order: list[str] = []
+    seen: set[str] = set()
+
+    def visit(urn: str) -> None:
+        if urn in seen or urn not in resources:
+            return
+        seen.add(urn)
+        r = resources[urn]
+        for needed in (r.get("parent"), r.get("provider"), *r.get("dependencies", [])):
+            if needed:
+                visit(needed)
+        order.append(urn)
+
+    for urn in resources:
+        visit(urn)
+    var = {urn: f"r{i}" for i, urn in enumerate(order)}
+    imports = {"pulumi", "pulumi_kubernetes"}
+    body = []
+    for urn in order:
+        r = resources[urn]
+        opts = []
+        if r.get("parent") in var:
+            opts.append(f"parent={var[r['parent']]}")
+        if r.get("provider") in var:
+            opts.append(f"provider={var[r['provider']]}")
+        deps = [var[d] for d in sorted(set(r.get("dependencies", []))) if d in var]
+        if deps:
+            opts.append(f"depends_on=[{', '.join(deps)}]")
+        o = f"pulumi.ResourceOptions({', '.join(opts)})"
+        name, type_, inputs = r["name"], r["type"], r.get("inputs") or {}
+        if not r["custom"] and not type_.startswith("pulumi:providers:"):
+            call = f"pulumi.ComponentResource({type_!r}, {name!r}, None, {o})"
+        elif type_ == "pulumi:providers:kubernetes":
+            kw = "".join(f", {_snake(k)}={v!r}" for k, v in inputs.items())
+            call = f"pulumi_kubernetes.Provider({name!r}, opts={o}{kw})"
+        elif type_.startswith("pulumi:providers:"):
+            call = f"pulumi.ProviderResource({type_.split(':')[-1]!r}, {name!r}, {inputs!r}, {o})"
+        else:
+            found = typed_module(type_)
+            if found is None and type_.startswith("kubernetes:") and "/" in type_.split(":")[1]:
+                call = (f"pulumi_kubernetes.apiextensions.CustomResource({name!r}, api_version="
+                        f"{inputs['apiVersion']!r}, kind={inputs['kind']!r}, metadata="
+                        f"{inputs.get('metadata')!r}, spec={inputs.get('spec')!r}, opts={o})")
+                imports.add("pulumi_kubernetes.apiextensions")
+            elif found is None:
+                call = f"pulumi.CustomResource({type_!r}, {name!r}, {inputs!r}, {o})"
+            else:
+                module, kind = found
+                cls = getattr(importlib.import_module(module), kind)
+                accepted = set(inspect.signature(cls._internal_init).parameters)
+                kw = "".join(f", {_snake(k)}={v!r}" for k, v in inputs.items() if _snake(k) in accepted)
+                imports.add(module)
+                call = f"{module}.{kind}({name!r}, opts={o}{kw})"
+        body.append(f"    {var[urn]} = {call}")
+    outputs = plan.get("outputs") or {}
+    body += [f"    pulumi.export({k!r}, {v!r})" for k, v in outputs.items()]
+    return "\n".join([
+        f'"""Hand-written equivalent of {plan["project"]}/{plan["stack"]}: '
+        f'{len(order)} resources (generated by benchmarks/whole_process.py)."""',
+        *(f"import {m}" for m in sorted(imports)),
+        "from gpu_platform.plan.runner import run_program",
+        "",
+        "",
+        "def program() -> None:",
+        *body,
+        "",
+        "",
+        f"plan = run_program(program, project={plan['project']!r}, stack={plan['stack']!r})",
+        f"assert len(plan) == {len(order)}, len(plan)",
+        "",
+    ])
+
+
+# --- a scratch project: its own build/.chart-cache, the real program and stack files ---------
+
+def scratch_project(root: Path) -> Path:
+    project = root / "project"
+    project.mkdir()
+    shutil.copy(PROJECT_DIR / "Pulumi.yaml", project / "Pulumi.yaml")
+    for entry in PROJECT_DIR.iterdir():
+        if entry.name not in ("Pulumi.yaml", "build", ".git", ".venv", ".venv-checkov") and entry.is_dir():
+            (project / entry.name).symlink_to(entry)
+    return project
+
+
+def measure(envs: list[str], repeat: int) -> list[dict[str, Any]]:
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        project = scratch_project(root)
+        cache = project / "build" / ".chart-cache"
+        cli = [str(BIN / "gpu-platform"), "plan"]
+        for env in envs:
+            out = root / f"out-{env}"
+            plan_s = best_of([*cli, env, "--quiet", "--out", str(out)], repeat, project)
+            plan = json.loads((out / "plan.json").read_text())
+            floor_file = root / f"floor_{env}.py"
+            floor_file.write_text(floor_source(plan))
+            floor_s = best_of([sys.executable, "-c", f"import floor_{env}"], repeat, root)
+            row = {"env": env, "resources": len(plan["resources"]), "plan": plan_s, "floor": floor_s}
+            if CHARTS.is_dir():
+                charts = [*cli, env, "--quiet", "--out", str(root / f"charts-{env}"), "--charts", str(CHARTS)]
+                row["cold"] = best_of(charts, repeat, project,
+                                      before=lambda: shutil.rmtree(cache, ignore_errors=True))
+                row["warm"] = best_of(charts, repeat, project)
+            rows.append(row)
+    return rows
+
+
+def table(rows: list[dict[str, Any]]) -> str:
+    lines = ["| env | resources | plan s | typed floor s | ratio | --charts cold s | --charts cached s |",
+             "|---|---:|---:|---:|---:|---:|---:|"]
+    for r in rows:
+        cold = f"{r['cold']:.2f}" if "cold" in r else "n/a"
+        warm = f"{r['warm']:.2f}" if "warm" in r else "n/a"
+        lines.append(f"| {r['env']} | {r['resources']} | {r['plan']:.2f} | {r['floor']:.2f} "
+                     f"| {r['plan'] / r['floor']:.2f}x | {cold} | {warm} |")
+    return "\n".join(lines)
+
+
+def phases(env: str, charts: bool) -> str:
+    """Run ``benchmarks/plan_phases.py`` in a fresh process under ``-X importtime``: its phase
+    line, then the import time inside those phases per top-level package."""
+    sys.path.insert(0, str(PROJECT_DIR / "benchmarks"))
+    from plan_phases import imports_by_package
+
+    with tempfile.TemporaryDirectory() as tmp:
+        command = [sys.executable, "-X", "importtime", str(PROJECT_DIR / "benchmarks" / "plan_phases.py"),
+                   env, "--out", tmp]
+        if charts:
+            command += ["--charts", str(CHARTS)]
+        done = subprocess.run(command, cwd=PROJECT_DIR, capture_output=True, text=True, check=True)
+    by_package = sorted(imports_by_package(done.stderr).items(), key=lambda kv: -kv[1])
+    total = sum(s for _, s in by_package)
+    top = ", ".join(f"{name} {s:.2f}" for name, s in by_package[:8])
+    return f"{done.stdout.strip().splitlines()[-1]}\n  imports {total:.2f} s in all: {top}"
+
+
+def load() -> str:
+    one, five, _ = os.getloadavg()
+    return f"load average {one:.2f} (1 min), {five:.2f} (5 min) on {os.cpu_count()} CPUs"
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--envs", default=",".join(ENVIRONMENTS))
+    parser.add_argument("--no-phases", action="store_true")
+    args = parser.parse_args(argv)
+    envs = [e for e in args.envs.split(",") if e]
+    print(f"before: {load()}")
+    print(table(measure(envs, args.repeat)))
+    print(f"after: {load()}")
+    if not args.no_phases:
+        for env in envs:
+            print(phases(env, charts=False))
+        if CHARTS.is_dir():
+            print(phases(envs[-1], charts=True))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,39 @@
+"""The whole-process benchmark's typed floor is the same plan, hand-written (benchmarks/whole_process.py)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from gpu_platform.plan.runner import plan_stack
+
+BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
+sys.path.insert(0, str(BENCHMARKS))
+
+import plan_phases  # noqa: E402
+import whole_process  # noqa: E402
+
+
+def test_floor_program_registers_the_same_resources() -> None:
+    plan = plan_stack("dev", whole_process.PROJECT_DIR)
+    source = whole_process.floor_source(plan.to_dict())
+    assert "pulumi_kubernetes.core.v1.Namespace(" in source  # typed classes, not plain resources
+    assert "gpu_platform.platform" not in source and "GpuPlatform" not in source
+    namespace: dict[str, object] = {}
+    exec(compile(source, "floor_dev.py", "exec"), namespace)
+    floor = namespace["plan"]
+    assert sorted(r.urn for r in floor) == sorted(r.urn for r in plan)  # type: ignore[attr-defined]
+    by_urn = {r.urn: r for r in plan}
+    for r in floor:  # type: ignore[attr-defined]
+        assert r.parent == by_urn[r.urn].parent
+        if r.custom:  # the provider each resource is created with (components pass theirs on)
+            assert r.provider == by_urn[r.urn].provider, r.urn
+
+
+def test_imports_by_package_sums_self_time_per_top_level_package() -> None:
+    report = """import time: self [us] | cumulative | imported package
+import time:       100 |        100 |     pulumi_aws.ec2._inputs
+import time:       250 |        350 |   pulumi_aws.ec2
+import time:      1000 |       1000 | gpu_platform.config.args
+"""
+    assert plan_phases.imports_by_package(report) == {"pulumi_aws": 0.00035, "gpu_platform": 0.001}
