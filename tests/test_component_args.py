@@ -100,3 +100,22 @@ def test_a_bad_item_beside_outputs_is_named_by_its_own_index():
     assert str(caught.value.issues[0]) == (
         'ids: item 1 must be a string or a pulumi Output (got ["<Output>", 7])'
     )
+
+
+class SpecModel(ComponentArgs):
+    size: int = 1
+    label: str = "x"
+
+
+class SpecArgs(SpecModel):
+    name: str
+
+
+def test_args_from_spec_copies_the_spec_and_adds_what_the_component_needs():
+    from gpu_platform.config.args import args_from_spec
+
+    spec = SpecModel(size=3)
+    assert args_from_spec(SpecArgs, spec, name="n") == SpecArgs(size=3, label="x", name="n")
+    # only_set: a default the config did not give is not copied (the args model's default applies)
+    only = args_from_spec(SpecArgs, spec, only_set=True, name="n")
+    assert only.model_fields_set == {"size", "name"}

@@ -79,4 +79,14 @@ def component_args(model_cls: type[A], args: A | Mapping[str, Any], *, component
     )
 
 
-__all__ = ["ComponentArgs", "InputStr", "InputStrList", "component_args"]
+def args_from_spec(
+    model_cls: type[A], spec: BaseModel, *, only_set: bool = False, **extra: Any
+) -> A:
+    """Args for a component built from a config spec: the spec's fields (only those the config
+    set, with ``only_set``: a spec whose defaults must not count as given) plus ``extra``
+    (what the component needs from outside: its object name, pools, the workload context ...)."""
+    names = spec.model_fields_set if only_set else type(spec).model_fields
+    return model_cls.model_validate({**{name: getattr(spec, name) for name in names}, **extra})
+
+
+__all__ = ["ComponentArgs", "InputStr", "InputStrList", "args_from_spec", "component_args"]

@@ -28,6 +28,7 @@ import pulumi_kubernetes as k8s
 from pydantic import Field
 
 from gpu_platform.config import ComponentArgs, ConfigIssue, ConfigModel, component_args
+from gpu_platform.config.args import args_from_spec
 from gpu_platform.config.errors import issue
 from gpu_platform.core.component import child_options
 from gpu_platform.core.names import MANAGED_BY_LABELS, DnsLabel, NonNegativeInt, PositiveInt, child_name
@@ -151,10 +152,9 @@ class PyTorchJobArgs(PyTorchJobSpec, ComponentArgs):
            workload: WorkloadContext | None = None, queue_system: QueueSystem = "kueue",
            mlflow_tracking_uri: str | None = None) -> PyTorchJobArgs:
         # only the fields the config set: numNodes is refused when set, so never copy its default
-        fields = {name: getattr(spec, name) for name in spec.model_fields_set}
-        return cls.model_validate({**fields, "job_name": job_name, "pools": dict(pools),
-                                   "workload": workload or WorkloadContext(), "queue_system": queue_system,
-                                   "mlflow_tracking_uri": mlflow_tracking_uri})
+        return args_from_spec(cls, spec, only_set=True, job_name=job_name, pools=dict(pools),
+                              workload=workload or WorkloadContext(), queue_system=queue_system,
+                              mlflow_tracking_uri=mlflow_tracking_uri)
 
 
 class PyTorchJob(pulumi.ComponentResource):

@@ -24,6 +24,7 @@ import pulumi
 from pydantic import Field
 
 from gpu_platform.config import ComponentArgs, ConfigIssue, component_args
+from gpu_platform.config.args import args_from_spec
 from gpu_platform.core.component import child_options
 from gpu_platform.core.names import MANAGED_BY_LABELS, DnsLabel, child_name
 from gpu_platform.core.pools import GPU_RESOURCE, GpuPool, pool_scheduling
@@ -241,11 +242,10 @@ class RayClusterArgs(RayClusterSpec, ComponentArgs):
     ) -> RayClusterArgs:
         """Args for the cluster ``cluster_name`` of an environment's ``rayClusters``; ``team``:
         the team whose namespace it runs in (its ``priorityClasses.raycluster`` applies)."""
-        fields = {name: getattr(spec, name) for name in RayClusterSpec.model_fields}
-        fields["priority_class"] = workload_priority_class(
-            "raycluster", explicit=spec.priority_class, team=team)
-        return cls.model_validate({**fields, "cluster_name": cluster_name, "pools": dict(pools),
-                                   "workload": workload or WorkloadContext(), "queue_system": queue_system})
+        return args_from_spec(
+            cls, spec, cluster_name=cluster_name, pools=dict(pools), workload=workload or WorkloadContext(),
+            queue_system=queue_system,
+            priority_class=workload_priority_class("raycluster", explicit=spec.priority_class, team=team))
 
 
 def head_service_name(cluster_name: str) -> str:

@@ -20,6 +20,7 @@ import yaml
 from pydantic import Field
 
 from gpu_platform.config import ComponentArgs, ConfigIssue, component_args
+from gpu_platform.config.args import args_from_spec
 from gpu_platform.config.errors import issue
 from gpu_platform.core.component import child_options
 from gpu_platform.core.names import DnsLabel, NonNegativeInt, PositiveInt, child_name
@@ -111,10 +112,9 @@ class RayJobArgs(RayJobSpec, ComponentArgs):
     def of(cls, spec: RayJobSpec, job_name: str, pools: Mapping[str, GpuPool], *,
            workload: WorkloadContext | None = None, queue_system: QueueSystem = "kueue",
            mlflow_tracking_uri: str | None = None) -> RayJobArgs:
-        fields = {name: getattr(spec, name) for name in RayJobSpec.model_fields}
-        return cls.model_validate({**fields, "job_name": job_name, "pools": dict(pools),
-                                   "workload": workload or WorkloadContext(), "queue_system": queue_system,
-                                   "mlflow_tracking_uri": mlflow_tracking_uri})
+        return args_from_spec(cls, spec, job_name=job_name, pools=dict(pools),
+                              workload=workload or WorkloadContext(), queue_system=queue_system,
+                              mlflow_tracking_uri=mlflow_tracking_uri)
 
 
 class RayJob(pulumi.ComponentResource):

@@ -37,6 +37,7 @@ import pulumi
 from pydantic import Field
 
 from gpu_platform.config import ComponentArgs, ConfigIssue, ConfigModel, component_args
+from gpu_platform.config.args import args_from_spec
 from gpu_platform.config.errors import issue
 from gpu_platform.core.component import child_options
 from gpu_platform.core.names import MANAGED_BY_LABELS, DnsLabel, PositiveInt, child_name
@@ -255,10 +256,9 @@ class TrainingRuntimeArgs(TrainingRuntimeSpec, ComponentArgs):
     def of(cls, spec: TrainingRuntimeSpec, runtime_name: str, pools: Mapping[str, GpuPool], *,
            workload: WorkloadContext | None = None, queue_system: QueueSystem = "kueue",
            mlflow_tracking_uri: str | None = None) -> TrainingRuntimeArgs:
-        fields = {name: getattr(spec, name) for name in TrainingRuntimeSpec.model_fields}
-        return cls.model_validate({**fields, "runtime_name": runtime_name, "pools": dict(pools),
-                                   "workload": workload or WorkloadContext(), "queue_system": queue_system,
-                                   "mlflow_tracking_uri": mlflow_tracking_uri})
+        return args_from_spec(cls, spec, runtime_name=runtime_name, pools=dict(pools),
+                              workload=workload or WorkloadContext(), queue_system=queue_system,
+                              mlflow_tracking_uri=mlflow_tracking_uri)
 
 
 class TrainingRuntime(pulumi.ComponentResource):
