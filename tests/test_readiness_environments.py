@@ -131,3 +131,17 @@ def test_a_pool_with_its_own_taint_is_served_by_every_gpu_node_daemonset(plan_en
     (operator,) = [r for r in plan.helm_releases() if r.inputs["chart"] == "gpu-operator"]
     nfd = operator.inputs["values"]["node-feature-discovery"]["worker"]["tolerations"]
     assert {"key": "team", "operator": "Equal", "value": "llm", "effect": "NoSchedule"} in nfd
+
+
+def test_a_mig_pool_advertises_its_slices_and_a_time_sliced_pool_its_replicas():
+    # prod no longer uses MIG (the 70B model needs whole GPUs), so the MIG count is pinned here
+    from gpu_platform.core.pools import GpuPool
+    from gpu_platform.readiness.facts import advertised_gpus
+
+    def pool(sharing):
+        return GpuPool.model_validate({"role": "inference", "gpu": {"model": "A100-80GB", "count": 8},
+                                       "sharing": sharing})
+
+    assert advertised_gpus(pool({"mig": {"profiles": {"3g.40gb": 2}}})) == 16
+    assert advertised_gpus(pool({"timeSlicing": {"replicas": 4}})) == 32
+    assert advertised_gpus(pool({})) == 8
