@@ -196,3 +196,19 @@ def test_display_path_is_relative_to_the_working_directory(tmp_path, monkeypatch
     with pytest.raises(StackFileError) as caught:
         read_stack_file(Path(path), "gpu-platform")
     assert str(caught.value).startswith("Pulumi.x.yaml:2:3: 'x' has no namespace")
+
+
+def test_installed_providers_are_looked_up_only_for_an_unknown_namespace(tmp_path, monkeypatch):
+    # reading every installed distribution's metadata costs tens of milliseconds per plan:
+    # a stack file naming only the project, pulumi, aws and kubernetes does not need it
+    from gpu_platform.config import namespaces
+
+    looked_up = []
+    real = namespaces.known_namespaces
+    monkeypatch.setattr(namespaces, "known_namespaces", lambda project: looked_up.append(project) or real(project))
+    assert "config" in read_stack_file(PROJECT_DIR / "stacks" / "Pulumi.prod.yaml", "gpu-platform")
+    assert looked_up == []
+    # an unknown namespace still gets the full list (installed providers' too) in its message
+    assert problems(write(tmp_path, "config:\n  gcp-x:y: 2\n")) == [
+        f"2:3: unknown namespace 'gcp-x' in 'gcp-x:y' known namespaces: {KNOWN}"]
+    assert looked_up == ["gpu-platform"]

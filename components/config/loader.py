@@ -16,7 +16,7 @@ import pulumi
 from pulumi.runtime import config as pulumi_config
 
 from gpu_platform.config.errors import ConfigError, ConfigIssue
-from gpu_platform.config.namespaces import key_problem, known_namespaces
+from gpu_platform.config.namespaces import key_problems
 
 
 def all_config_keys() -> list[str]:
@@ -31,13 +31,8 @@ def config_keys(namespace: str) -> list[str]:
 
 def namespace_issues(project: str, keys: list[str] | None = None) -> list[ConfigIssue]:
     """One issue per config key outside the known namespaces (the project's, ``pulumi``, providers')."""
-    known = known_namespaces(project)
-    found = []
-    for key in all_config_keys() if keys is None else keys:
-        problem = key_problem(key, project, known)
-        if problem:
-            found.append(ConfigIssue(key, problem))
-    return found
+    problems = key_problems(all_config_keys() if keys is None else keys, project)
+    return [ConfigIssue(key, problem) for key, problem in problems.items()]
 
 
 def read_namespace(namespace: str) -> tuple[dict[str, Any], set[str]]:

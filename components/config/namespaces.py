@@ -62,6 +62,20 @@ def key_problem(key: str, project: str, known: Iterable[str]) -> str | None:
     return message + f" known namespaces: {', '.join(known)}"
 
 
+def key_problems(keys: Iterable[str], project: str) -> dict[str, str]:
+    """What is wrong with each of ``keys``, for the keys that have a problem (in their order).
+
+    The installed provider packages are looked up only when some key's namespace is not one this
+    library knows: reading every installed distribution's metadata costs tens of milliseconds, and
+    a well-formed stack file names only the project, ``pulumi``, ``aws`` and ``kubernetes``."""
+    keys = list(keys)
+    quick = sorted({project, PULUMI_NAMESPACE, *LIBRARY_PROVIDERS})
+    if not any(key_problem(key, project, quick) for key in keys):
+        return {}
+    known = known_namespaces(project)
+    return {key: problem for key in keys if (problem := key_problem(key, project, known))}
+
+
 def _bare_key_fix(key: str, project: str, known: list[str]) -> str:
     # `gpu-platform-monitoring` is `gpu-platform:monitoring` with the wrong separator
     for namespace in sorted(known, key=len, reverse=True):

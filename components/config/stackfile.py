@@ -25,7 +25,7 @@ from typing import Any
 import pulumi
 import yaml
 
-from gpu_platform.config.namespaces import key_problem, known_namespaces
+from gpu_platform.config.namespaces import key_problems
 
 
 @dataclass(frozen=True)
@@ -86,10 +86,10 @@ def read_stack_file(path: Path, project: str) -> dict[str, Any]:
     if not isinstance(config, dict) or not isinstance(config_node, yaml.MappingNode):
         line, column = _position(config_node or node)
         raise StackFileError([StackFileProblem(shown, line, column, "config: must be a mapping of keys")])
-    known = known_namespaces(project)
+    problems = key_problems((str(key_node.value) for key_node, _value in config_node.value), project)
     found = []
     for key_node, _value in config_node.value:
-        message = key_problem(str(key_node.value), project, known)
+        message = problems.get(str(key_node.value))
         if message:
             line, column = _position(key_node)
             found.append(StackFileProblem(shown, line, column, message))
