@@ -212,3 +212,16 @@ def test_installed_providers_are_looked_up_only_for_an_unknown_namespace(tmp_pat
     assert problems(write(tmp_path, "config:\n  gcp-x:y: 2\n")) == [
         f"2:3: unknown namespace 'gcp-x' in 'gcp-x:y' known namespaces: {KNOWN}"]
     assert looked_up == ["gpu-platform"]
+
+
+def test_the_fast_loader_reads_every_stack_file_as_pyyaml_does():
+    # libyaml (gpu_platform.config.yamlio) where PyYAML has it; the documents must not differ
+    import yaml
+
+    from gpu_platform.config import yamlio
+
+    assert yamlio.SafeLoader is getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    for path in sorted((PROJECT_DIR / "stacks").glob("Pulumi.*.yaml")):
+        text = path.read_text()
+        assert read_stack_file(path, "gpu-platform") == yaml.load(text, Loader=yaml.SafeLoader), path
+        assert yamlio.safe_load(text) == yaml.load(text, Loader=yaml.SafeLoader), path

@@ -26,6 +26,7 @@ import pulumi
 import yaml
 
 from gpu_platform.config.namespaces import key_problems
+from gpu_platform.config.yamlio import SafeLoader
 
 
 @dataclass(frozen=True)
@@ -64,17 +65,16 @@ def read_stack_file(path: Path, project: str) -> dict[str, Any]:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise StackFileError([StackFileProblem(shown, 1, 1, f"cannot read the file: {exc}")]) from None
-    loader = yaml.SafeLoader(text)
     try:
-        node = loader.get_single_node()
-        problems = _duplicate_keys(node, shown) if node is not None else []
-        if problems:
-            raise StackFileError(problems)
-        document = loader.construct_document(node) if node is not None else None
-    except yaml.MarkedYAMLError as exc:
-        raise StackFileError([_syntax_problem(exc, shown, text)]) from None
-    finally:
-        loader.dispose()
+        node, document = _compose(text, SafeLoader)
+    except yaml.MarkedYAMLError:
+        try:  # PyYAML's own parser words syntax errors as this module's messages expect
+            node, document = _compose(text, yaml.SafeLoader)
+        except yaml.MarkedYAMLError as exc:
+            raise StackFileError([_syntax_problem(exc, shown, text)]) from None
+    problems = _duplicate_keys(node, shown) if node is not None else []
+    if problems:
+        raise StackFileError(problems)
     if document is None:
         return {}
     if not isinstance(document, dict):
@@ -96,6 +96,16 @@ def read_stack_file(path: Path, project: str) -> dict[str, Any]:
     if found:
         raise StackFileError(found)
     return document
+
+
+def _compose(text: str, loader_class: type[yaml.SafeLoader]) -> tuple[yaml.Node | None, Any]:
+    """The document's node tree (with line and column marks) and the document built from it."""
+    loader = loader_class(text)
+    try:
+        node = loader.get_single_node()
+        return node, loader.construct_document(node) if node is not None else None
+    finally:
+        loader.dispose()
 
 
 def _position(node: yaml.Node) -> tuple[int, int]:

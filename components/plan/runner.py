@@ -17,13 +17,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pulumi.runtime import config as pulumi_config
 from pulumi.runtime import settings as pulumi_settings
 from pulumi.runtime.mocks import MockEngine, MockSettings
 from pulumi.runtime.stack import run_in_stack
 from pulumi.runtime.sync_await import _sync_await
 
+from gpu_platform.config.yamlio import safe_load
 from gpu_platform.plan.capture import CapturingMonitor, InvokeAnswer, PlanMocks
 from gpu_platform.plan.model import Plan
 
@@ -84,7 +84,7 @@ def load_project(project_dir: Path) -> dict[str, Any]:
     path = project_dir / "Pulumi.yaml"
     if not path.is_file():
         raise PlanSetupError(f"no Pulumi.yaml in {project_dir}")
-    return yaml.safe_load(path.read_text()) or {}
+    return safe_load(path.read_text()) or {}
 
 
 def stack_config_path(project_dir: Path, stack: str) -> Path:
@@ -106,7 +106,7 @@ def load_stack_config(
     ``secrets`` supplies plaintext for secure keys (tests plant fixture values this way);
     ``overrides`` replaces whole keys (``"project:key"``) with other values.
     """
-    document = yaml.safe_load(path.read_text()) or {}
+    document = safe_load(path.read_text()) or {}
     raw = dict(document.get("config") or {})
     raw.update(overrides or {})
     values: dict[str, str] = {}

@@ -23,8 +23,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from gpu_platform.config.yamlio import safe_load
 from gpu_platform.plan.capture import Registration
 from gpu_platform.plan.cost import NODE_GROUP_TYPE, PoolCost, environment_cost
 from gpu_platform.plan.model import Plan, helm_release_manifest
@@ -350,7 +349,7 @@ def stack_summary(plan: Plan, *, project_dir: Path, stack: str, config_path: Pat
     facts = None
     if rules.summary_facts is not None:
         facts = rules.summary_facts(plan, project_dir=project_dir, stack=stack, config_path=config_path)
-    document = yaml.safe_load(config_path.read_text()) if config_path.is_file() else None
+    document = safe_load(config_path.read_text()) if config_path.is_file() else None
     pins = compact_pins(rules.pins_report(today or date.today())[0]) if rules.pins_report else []
     return build_summary(plan, facts, rules,
                          config_document=document if isinstance(document, Mapping) else None,
