@@ -86,10 +86,10 @@ def read_stack_file(path: Path, project: str) -> dict[str, Any]:
     if not isinstance(config, dict) or not isinstance(config_node, yaml.MappingNode):
         line, column = _position(config_node or node)
         raise StackFileError([StackFileProblem(shown, line, column, "config: must be a mapping of keys")])
-    problems = key_problems((str(key_node.value) for key_node, _value in config_node.value), project)
+    key_messages = key_problems((str(key_node.value) for key_node, _value in config_node.value), project)
     found = []
     for key_node, _value in config_node.value:
-        message = problems.get(str(key_node.value))
+        message = key_messages.get(str(key_node.value))
         if message:
             line, column = _position(key_node)
             found.append(StackFileProblem(shown, line, column, message))
