@@ -205,7 +205,12 @@ def test_installed_providers_are_looked_up_only_for_an_unknown_namespace(tmp_pat
 
     looked_up = []
     real = namespaces.known_namespaces
-    monkeypatch.setattr(namespaces, "known_namespaces", lambda project: looked_up.append(project) or real(project))
+
+    def known(project):
+        looked_up.append(project)
+        return real(project)
+
+    monkeypatch.setattr(namespaces, "known_namespaces", known)
     assert "config" in read_stack_file(PROJECT_DIR / "stacks" / "Pulumi.prod.yaml", "gpu-platform")
     assert looked_up == []
     # an unknown namespace still gets the full list (installed providers' too) in its message
