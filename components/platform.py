@@ -7,11 +7,10 @@ with their own programs compose the same components directly (see README).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pulumi
 
-from gpu_platform.aws import AwsAddons, AwsCompute, build_aws, build_aws_addons
 from gpu_platform.config import component_args
 from gpu_platform.core.cluster import kubernetes_provider
 from gpu_platform.core.names import child_name
@@ -25,6 +24,9 @@ from gpu_platform.network.workload import gpudirect_rdma
 from gpu_platform.serving import build_serving
 from gpu_platform.storage import build_storage
 from gpu_platform.training import build_training
+
+if TYPE_CHECKING:
+    from gpu_platform.aws import AwsAddons, AwsCompute
 
 PLATFORM_TYPE = "gpu-platform:index:Platform"
 
@@ -75,6 +77,10 @@ class GpuPlatform(pulumi.ComponentResource):
         self.env = env
         self.compute: AwsCompute | None = None
         if env.aws is not None:
+            # only here: the AWS components load pulumi_aws, which an environment without AWS
+            # never needs (gpu_platform.aws loads them lazily)
+            from gpu_platform.aws import build_aws
+
             self.compute = build_aws(
                 child_name(name, "aws"), env.aws, env.gpu_pools, pulumi.ResourceOptions(parent=self)
             )
@@ -93,6 +99,8 @@ class GpuPlatform(pulumi.ComponentResource):
         )
         self.aws_addons: AwsAddons | None = None
         if self.compute is not None and env.aws is not None:
+            from gpu_platform.aws import build_aws_addons
+
             self.aws_addons = build_aws_addons(
                 child_name(name, "aws"), env.aws, env.gpu_pools, self.compute, on_cluster
             )

@@ -21,10 +21,9 @@ from gpu_platform.catalog.eks_versions import support_warnings
 from gpu_platform.config import ComponentArgs, ConfigError, component_args
 from gpu_platform.config.errors import PATTERN_HINTS, issue
 from gpu_platform.core.component import child_options
-from gpu_platform.core.names import LABEL_PREFIX, child_name
+from gpu_platform.core.names import SYSTEM_LABEL, child_name
 
 CLUSTER_TYPE = "gpu-platform:aws:EksCluster"
-SYSTEM_LABEL = f"{LABEL_PREFIX}/node-class"
 # Managed add-on configuration (JSON, the add-on's configuration schema). The VPC CNI enforces
 # NetworkPolicies only when asked (v1.14+): "Configure your cluster for Kubernetes network
 # policies", https://docs.aws.amazon.com/eks/latest/userguide/cni-network-policy-configure.html

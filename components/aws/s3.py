@@ -4,11 +4,14 @@ protected from replacement and retained on delete (pulumi-aws v7 split resources
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import pulumi
-import pulumi_aws as aws
 
 from gpu_platform.core.names import child_name
+
+if TYPE_CHECKING:  # imported where an AWS resource is made: environments without AWS never
+    import pulumi_aws as aws  # load pulumi_aws (~30 ms)
 
 
 @dataclass
@@ -44,6 +47,7 @@ def private_bucket(
     kms_key_arn: str | None = None,
 ) -> PrivateBucket:
     """Children ``<name>-bucket`` and ``<name>-bucket-{encryption,versioning,public-access}``."""
+    import pulumi_aws as aws
     bucket = aws.s3.Bucket(
         child_name(name, "bucket"),
         bucket=bucket_name,

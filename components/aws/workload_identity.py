@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pulumi
-import pulumi_aws as aws
 
 from gpu_platform.core.names import child_name
+
+if TYPE_CHECKING:  # imported where an AWS resource is made: environments without AWS never
+    import pulumi_aws as aws  # load pulumi_aws (~30 ms)
 
 STS_AUDIENCE = "sts.amazonaws.com"
 ROLE_ARN_ANNOTATION = "eks.amazonaws.com/role-arn"
@@ -71,6 +73,7 @@ def workload_role(
     Outputs (e.g. a bucket's ARN). ``managed_policies``: AWS managed policy ARNs
     (``arn:aws:iam::aws:policy/...``) attached instead of, or besides, the inline policy.
     """
+    import pulumi_aws as aws
     for arn in managed_policies:
         if not arn.startswith(AWS_MANAGED_POLICY):
             raise ValueError(f"managed policy {arn!r}: only AWS managed policies "

@@ -29,6 +29,7 @@ NonNegativeInt = Annotated[int, Field(ge=0)]
 LABEL_PREFIX = "gpu-platform.io"
 POOL_LABEL = f"{LABEL_PREFIX}/pool"
 ROLE_LABEL = f"{LABEL_PREFIX}/role"
+SYSTEM_LABEL = f"{LABEL_PREFIX}/node-class"  # "system" on the EKS system pool's nodes
 MANAGED_BY_LABELS = {"app.kubernetes.io/managed-by": "pulumi", "app.kubernetes.io/part-of": "gpu-platform"}
 
 

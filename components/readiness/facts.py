@@ -20,8 +20,8 @@ from __future__ import annotations
 
 import re
 
-from gpu_platform.aws.eks_cluster import SYSTEM_LABEL
 from gpu_platform.catalog.instances import INSTANCE_TYPES
+from gpu_platform.core.names import SYSTEM_LABEL
 from gpu_platform.core.pools import GpuPool, node_labels
 from gpu_platform.environment import EnvironmentConfig
 from gpu_platform.plan.readiness import Allocatable, ClusterFacts, NodePool, StorageClassFact

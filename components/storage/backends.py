@@ -9,16 +9,18 @@ an intentional ``pulumi destroy`` leaves the data. Secrets (auth token, password
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 from urllib.parse import quote
 
 import pulumi
-import pulumi_aws as aws
 from pydantic import Field, SecretStr
 
 from gpu_platform.aws.s3 import private_bucket
 from gpu_platform.config import ConfigModel
 from gpu_platform.core.names import child_name
+
+if TYPE_CHECKING:  # imported where an AWS resource is made: environments without AWS never
+    import pulumi_aws as aws  # load pulumi_aws (~30 ms)
 
 REDIS_PORT = 6379
 POSTGRES_PORT = 5432
@@ -80,6 +82,7 @@ def create_redis(
     security_group_ids: pulumi.Input[Sequence[str]], tags: dict[str, str], parent: pulumi.Resource,
     region: str | None = None,
 ) -> tuple[pulumi.Output[str], list[pulumi.Resource]]:
+    import pulumi_aws as aws
     child = pulumi.ResourceOptions(parent=parent)
     params = aws.elasticache.ParameterGroup(
         child_name(name, "redis-params"),
@@ -131,6 +134,7 @@ def create_postgres(
     region: str | None = None, purpose: str = "JuiceFS metadata",
 ) -> tuple[pulumi.Output[str], list[pulumi.Resource]]:
     """RDS PostgreSQL in the given private subnets; ``purpose`` names what it holds (descriptions)."""
+    import pulumi_aws as aws
     subnets = aws.rds.SubnetGroup(
         child_name(name, "postgres-subnets"), subnet_ids=subnet_ids,
         description=f"{purpose} for {name}", tags=tags, region=region,
