@@ -13,6 +13,10 @@
   same names, parents, providers, dependencies and inputs), run under the same mock runtime
   (``gpu_platform.plan.runner.run_program``): a hand-written program without the library.
 
+Both the library and the floor program are byte-compiled first (``byte_compile``), as an
+installed package is; ``--source`` measures both compiled from source in every run instead (an
+editable install where ``PYTHONDONTWRITEBYTECODE`` is set, as on the CI image).
+
 ``ratio`` is plan / floor. ``--phases`` (default on) then runs one more fresh process per
 environment with timing hooks on the real ``gpu-platform plan`` path and prints where the time
 goes: interpreter start, imports before the program, stack-file checks, config validation,
@@ -38,9 +42,33 @@ CHARTS = (PROJECT_DIR / ".." / "shared" / "upstream" / "charts-src").resolve()
 ENVIRONMENTS = ("dev", "staging", "prod", "onprem")
 
 
+def package_dir() -> Path:
+    """The folder ``gpu_platform`` is imported from (``components/`` in an editable install)."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("gpu_platform")
+    assert spec is not None and spec.submodule_search_locations, "gpu_platform is not installed"
+    return Path(next(iter(spec.submodule_search_locations)))
+
+
+def byte_compile(*paths: Path) -> None:
+    """Write the ``.pyc`` files of ``paths`` (``python -m compileall``), as ``pip install`` does for
+    an installed package and as Python does on a first import. Done explicitly because a first run
+    writes nothing where ``PYTHONDONTWRITEBYTECODE`` is set (it is on the CI image): every run
+    would then compile the library's 130 modules from source, which no installed user pays."""
+    subprocess.run([sys.executable, "-m", "compileall", "-q", *map(str, paths)], check=True,
+                   stdout=subprocess.DEVNULL)
+
+
+def drop_bytecode(root: Path) -> None:
+    """Remove ``root``'s ``.pyc`` caches (``--source``: what a run pays without them)."""
+    for cache in root.rglob("__pycache__"):
+        shutil.rmtree(cache, ignore_errors=True)
+
+
 def best_of(command: list[str], repeat: int, cwd: Path, before: Any = None) -> float:
-    """Best wall time of ``command`` over ``repeat`` fresh processes (after one untimed warm-up
-    that fills the bytecode caches, as any second run of a user's would find them)."""
+    """Best wall time of ``command`` over ``repeat`` fresh processes, after one untimed warm-up
+    (operating system file caches)."""
     times = []
     for i in range(repeat + 1):
         if before is not None:
@@ -179,8 +207,16 @@ def scratch_project(root: Path) -> Path:
     return project
 
 
-def measure(envs: list[str], repeat: int) -> list[dict[str, Any]]:
+def measure(envs: list[str], repeat: int, source: bool = False) -> list[dict[str, Any]]:
+    """One row per environment. ``source``: the library and the floor run without bytecode
+    (compiled from source in every run); by default both are byte-compiled first."""
     rows = []
+    library = package_dir()
+    if source:
+        drop_bytecode(library)
+    else:
+        byte_compile(library)
+    before_run = (lambda: drop_bytecode(library)) if source else None
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         project = scratch_project(root)
@@ -188,11 +224,14 @@ def measure(envs: list[str], repeat: int) -> list[dict[str, Any]]:
         cli = [str(BIN / "gpu-platform"), "plan"]
         for env in envs:
             out = root / f"out-{env}"
-            plan_s = best_of([*cli, env, "--quiet", "--out", str(out)], repeat, project)
+            plan_s = best_of([*cli, env, "--quiet", "--out", str(out)], repeat, project, before=before_run)
             plan = json.loads((out / "plan.json").read_text())
             floor_file = root / f"floor_{env}.py"
             floor_file.write_text(floor_source(plan))
-            floor_s = best_of([sys.executable, "-c", f"import floor_{env}"], repeat, root)
+            if not source:
+                byte_compile(floor_file)
+            floor_s = best_of([sys.executable, "-c", f"import floor_{env}"], repeat, root,
+                              before=(lambda: drop_bytecode(root)) if source else None)
             row = {"env": env, "resources": len(plan["resources"]), "plan": plan_s, "floor": floor_s}
             if CHARTS.is_dir():
                 charts = [*cli, env, "--quiet", "--out", str(root / f"charts-{env}"), "--charts", str(CHARTS)]
@@ -242,10 +281,16 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--envs", default=",".join(ENVIRONMENTS))
     parser.add_argument("--no-phases", action="store_true")
+    parser.add_argument("--source", action="store_true",
+                        help="run the library and the floor without bytecode (compiled in every run)")
     args = parser.parse_args(argv)
     envs = [e for e in args.envs.split(",") if e]
     print(f"before: {load()}")
-    print(table(measure(envs, args.repeat)))
+    written = "not written by runs" if os.environ.get("PYTHONDONTWRITEBYTECODE") else "written by runs"
+    print("bytecode: " + ("none for the library and the floor (--source)" if args.source else
+                          f"library and floor byte-compiled first ({written}: PYTHONDONTWRITEBYTECODE="
+                          f"{os.environ.get('PYTHONDONTWRITEBYTECODE', '')!r})"))
+    print(table(measure(envs, args.repeat, source=args.source)))
     print(f"after: {load()}")
     if not args.no_phases:
         for env in envs:

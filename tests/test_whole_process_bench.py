@@ -37,3 +37,18 @@ import time:       250 |        350 |   pulumi_aws.ec2
 import time:      1000 |       1000 | gpu_platform.config.args
 """
     assert plan_phases.imports_by_package(report) == {"pulumi_aws": 0.00035, "gpu_platform": 0.001}
+
+
+def test_runs_are_timed_with_bytecode_even_where_runs_cannot_write_it(tmp_path, monkeypatch) -> None:
+    # PYTHONDONTWRITEBYTECODE (set on the CI image) keeps a warm-up run from writing .pyc files:
+    # the benchmark writes them itself, as pip does on install; --source removes them again
+    package = tmp_path / "pkg"
+    (package / "sub").mkdir(parents=True)
+    (package / "__init__.py").write_text("X = 1\n")
+    (package / "sub" / "mod.py").write_text("Y = 2\n")
+    monkeypatch.setenv("PYTHONDONTWRITEBYTECODE", "1")
+    whole_process.byte_compile(package)
+    assert len(list(package.rglob("*.pyc"))) == 2
+    whole_process.drop_bytecode(package)
+    assert list(package.rglob("__pycache__")) == []
+    assert whole_process.package_dir().joinpath("platform.py").is_file()
