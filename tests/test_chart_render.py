@@ -17,6 +17,7 @@ from gpu_platform.plan.charts import (
     render_release,
     render_releases,
 )
+from gpu_platform.plan.manifest_yaml import dump_manifest
 from gpu_platform.testing.conformance import upstream_root
 from gpu_platform.testing.fixtures import PROJECT_DIR
 
@@ -132,9 +133,26 @@ def test_renders_are_cached_by_chart_version_and_values(plan_env, tmp_path, monk
     monkeypatch.setattr(charts, "render_release", no_engine)
     again = render_releases(plan, CHARTS, tmp_path)
     assert [(r.key, len(r.objects)) for r in again] == [(r.key, len(r.objects)) for r in first]
+    # each object's manifest text is cached with it, the same text a dump would write
+    for release in again:
+        assert list(release.manifests) == [dump_manifest(o) for o in release.objects], release.key
+    assert sum(len(r.manifests) for r in again) > 0
     # other values: another key
     key = charts.cache_key("c", "1", "r", "ns", "helm-python-sdk", {"a": 1})
     assert key != charts.cache_key("c", "1", "r", "ns", "helm-python-sdk", {"a": 2})
+
+
+def test_written_manifests_of_rendered_objects_are_the_cached_texts(tmp_path):
+    from gpu_platform.plan.charts import RenderedRelease
+    from gpu_platform.plan.model import Plan
+    from gpu_platform.plan.render import write_plan
+
+    obj = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "a"}}
+    kept = RenderedRelease("ns/r", "c", "1", [obj], manifests=("# kept text\n",))
+    fresh = RenderedRelease("ns/s", "c", "1", [obj])  # no text kept: dumped when written
+    _, manifests = write_plan(Plan("p", "s", [], {}, []), tmp_path, rendered=[kept, fresh])
+    assert (manifests / "chart-ns-r-configmap-a.yaml").read_text() == "# kept text\n"
+    assert (manifests / "chart-ns-s-configmap-a.yaml").read_text() == dump_manifest(obj)
 
 
 @needs_charts

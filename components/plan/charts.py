@@ -10,7 +10,9 @@
 needs itself.
 
 Renders are cached in ``cache_dir`` keyed by chart, version, release, namespace, engine and a
-hash of the values, so planning again with unchanged values costs a file read.
+hash of the values, so planning again with unchanged values costs a file read; the cache keeps
+each object's manifest text too (``RenderedRelease.manifests``), since dumping the GPU Operator's
+and Fluid's CRDs as YAML took most of a cached ``--charts`` plan (0.9 of 1.2 s).
 """
 
 from __future__ import annotations
@@ -28,9 +30,10 @@ from typing import Any
 
 import yaml
 
+from gpu_platform.plan.manifest_yaml import dump_manifest
 from gpu_platform.plan.model import Plan, helm_release_manifest
 
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2  # 2: {"objects": [...], "manifests": [...]}
 # How Helm splits a rendered template into documents (helm pkg/release/util SplitManifests).
 _SEPARATOR = re.compile(r"(?:^|\s*\n)---\s*")
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -49,6 +52,7 @@ class RenderedRelease:
     error: str | None = None  # why it could not be rendered (then ``objects`` is empty)
     # what was rendered without being analysed (subcharts absent from the source), and notes
     warnings: tuple[str, ...] = ()
+    manifests: tuple[str, ...] = ()  # each object as a YAML manifest (``dump_manifest``), in order
 
 
 def engine_name() -> str:
@@ -251,7 +255,8 @@ def render_releases(plan: Plan, charts_dir: Path, cache_dir: Path | None = None,
              "not analysed"] if source.missing_subcharts else []
         )
         if cached is not None and cached.is_file():
-            objects = json.loads(cached.read_text())
+            entry = json.loads(cached.read_text())
+            objects, texts = entry["objects"], tuple(entry["manifests"])
         else:
             try:
                 with tempfile.TemporaryDirectory() as scratch:
@@ -264,8 +269,10 @@ def render_releases(plan: Plan, charts_dir: Path, cache_dir: Path | None = None,
             except ChartRenderError as exc:
                 out.append(RenderedRelease(f"{namespace}/{release}", chart, version, [], str(exc)))
                 continue
+            texts = tuple(dump_manifest(obj) for obj in objects)
             if cached is not None:
                 cached.parent.mkdir(parents=True, exist_ok=True)
-                cached.write_text(json.dumps(objects))
-        out.append(RenderedRelease(f"{namespace}/{release}", chart, version, objects, None, warnings))
+                cached.write_text(json.dumps({"objects": objects, "manifests": texts}))
+        out.append(RenderedRelease(f"{namespace}/{release}", chart, version, objects, None, warnings,
+                                   texts))
     return out

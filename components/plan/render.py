@@ -6,14 +6,13 @@ import json
 import re
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
-
-import yaml
+from typing import TextIO
 
 from gpu_platform.plan.capture import Registration
 from gpu_platform.plan.charts import RenderedRelease
 from gpu_platform.plan.cost import environment_cost, format_cost_table
 from gpu_platform.plan.graph import critical_path, format_critical_path
+from gpu_platform.plan.manifest_yaml import dump_manifest
 from gpu_platform.plan.model import (
     Plan,
     helm_release_manifest,
@@ -116,35 +115,15 @@ def write_plan(plan: Plan, out_dir: Path, *, findings: list[dict[str, str]] | No
         stem = _unique(_slug("-".join(p for p in parts if p)), used)
         (manifests / f"{stem}.yaml").write_text(dump_manifest(document))
     for release in rendered:
-        for obj in release.objects:
+        # the text the render cache kept (a CRD costs ~20 ms to dump), else dumped here
+        texts = release.manifests if len(release.manifests) == len(release.objects) else None
+        for index, obj in enumerate(release.objects):
             meta = obj.get("metadata") or {}
             parts = ["chart", release.key.replace("/", "-"), str(obj.get("kind")),
                      str(meta.get("name", ""))]
             stem = _unique(_slug("-".join(p for p in parts if p)), used)
-            (manifests / f"{stem}.yaml").write_text(dump_manifest(obj))
+            (manifests / f"{stem}.yaml").write_text(texts[index] if texts else dump_manifest(obj))
     return plan_path, manifests
-
-
-if TYPE_CHECKING:
-    from yaml import SafeDumper as _SafeDumper
-else:  # libyaml's dumper where PyYAML was built with it: 4x faster
-    _SafeDumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
-
-
-class _ManifestDumper(_SafeDumper):
-    """Multi-line strings (embedded config files) as readable literal blocks."""
-
-
-def _str_representer(dumper: yaml.SafeDumper, data: str) -> yaml.Node:
-    style = "|" if "\n" in data else None
-    return dumper.represent_scalar("tag:yaml.org,2002:str", data, style=style)
-
-
-_ManifestDumper.add_representer(str, _str_representer)
-
-
-def dump_manifest(document: object) -> str:
-    return yaml.dump(document, Dumper=_ManifestDumper, sort_keys=False, default_flow_style=False)
 
 
 def _slug(text: str) -> str:
