@@ -17,7 +17,9 @@ Both the library and the floor program are byte-compiled first (``byte_compile``
 installed package is; ``--source`` measures both compiled from source in every run instead (an
 editable install where ``PYTHONDONTWRITEBYTECODE`` is set, as on the CI image).
 
-``ratio`` is plan / floor. ``--phases`` (default on) then runs one more fresh process per
+The plan and the floor run alternately (``paired``), so a burst of load on a shared machine slows
+both sides of a round. ``ratio`` is best plan / best floor; ``median ratio of rounds`` the median
+of each round's plan / floor. ``--phases`` (default on) then runs one more fresh process per
 environment with timing hooks on the real ``gpu-platform plan`` path and prints where the time
 goes: interpreter start, imports before the program, stack-file checks, config validation,
 imports made by the program, the program, capture, the plan policy, readiness, summary, writing.
@@ -66,21 +68,36 @@ def drop_bytecode(root: Path) -> None:
         shutil.rmtree(cache, ignore_errors=True)
 
 
+def timed_run(command: list[str], cwd: Path, before: Any = None) -> float:
+    """Wall time of one fresh process running ``command``."""
+    if before is not None:
+        before()
+    start = time.perf_counter()
+    done = subprocess.run(command, cwd=cwd, capture_output=True, text=True)
+    elapsed = time.perf_counter() - start
+    if done.returncode not in (0, 3):  # 3: planned, with readiness errors
+        raise SystemExit(f"{' '.join(command)} failed ({done.returncode}):\n{done.stderr}")
+    return elapsed
+
+
 def best_of(command: list[str], repeat: int, cwd: Path, before: Any = None) -> float:
     """Best wall time of ``command`` over ``repeat`` fresh processes, after one untimed warm-up
     (operating system file caches)."""
-    times = []
-    for i in range(repeat + 1):
-        if before is not None:
-            before()
-        start = time.perf_counter()
-        done = subprocess.run(command, cwd=cwd, capture_output=True, text=True)
-        elapsed = time.perf_counter() - start
-        if done.returncode not in (0, 3):  # 3: planned, with readiness errors
-            raise SystemExit(f"{' '.join(command)} failed ({done.returncode}):\n{done.stderr}")
-        if i:
-            times.append(elapsed)
-    return min(times)
+    timed_run(command, cwd, before)
+    return min(timed_run(command, cwd, before) for _ in range(repeat))
+
+
+def paired(first: tuple[list[str], Path, Any], second: tuple[list[str], Path, Any],
+           repeat: int) -> tuple[list[float], list[float]]:
+    """Wall times of two commands run alternately, ``repeat`` rounds after one untimed round: on a
+    shared machine a burst of load then slows both sides of a round, not one side's whole series."""
+    timed_run(*first)
+    timed_run(*second)
+    a, b = [], []
+    for _ in range(repeat):
+        a.append(timed_run(*first))
+        b.append(timed_run(*second))
+    return a, b
 
 
 # --- the typed floor as a standalone program -------------------------------------------------
@@ -224,15 +241,21 @@ def measure(envs: list[str], repeat: int, source: bool = False) -> list[dict[str
         cli = [str(BIN / "gpu-platform"), "plan"]
         for env in envs:
             out = root / f"out-{env}"
-            plan_s = best_of([*cli, env, "--quiet", "--out", str(out)], repeat, project, before=before_run)
+            plan_command = [*cli, env, "--quiet", "--out", str(out)]
+            timed_run(plan_command, project)  # the plan.json the floor is generated from
             plan = json.loads((out / "plan.json").read_text())
             floor_file = root / f"floor_{env}.py"
             floor_file.write_text(floor_source(plan))
             if not source:
                 byte_compile(floor_file)
-            floor_s = best_of([sys.executable, "-c", f"import floor_{env}"], repeat, root,
-                              before=(lambda: drop_bytecode(root)) if source else None)
-            row = {"env": env, "resources": len(plan["resources"]), "plan": plan_s, "floor": floor_s}
+            plan_times, floor_times = paired(
+                (plan_command, project, before_run),
+                ([sys.executable, "-c", f"import floor_{env}"], root,
+                 (lambda: drop_bytecode(root)) if source else None),
+                repeat)
+            ratios = sorted(p / f for p, f in zip(plan_times, floor_times, strict=True))
+            row = {"env": env, "resources": len(plan["resources"]), "plan": min(plan_times),
+                   "floor": min(floor_times), "paired": ratios[len(ratios) // 2]}
             if CHARTS.is_dir():
                 charts = [*cli, env, "--quiet", "--out", str(root / f"charts-{env}"), "--charts", str(CHARTS)]
                 row["cold"] = best_of(charts, repeat, project,
@@ -243,13 +266,14 @@ def measure(envs: list[str], repeat: int, source: bool = False) -> list[dict[str
 
 
 def table(rows: list[dict[str, Any]]) -> str:
-    lines = ["| env | resources | plan s | typed floor s | ratio | --charts cold s | --charts cached s |",
-             "|---|---:|---:|---:|---:|---:|---:|"]
+    lines = ["| env | resources | plan s | typed floor s | ratio | median ratio of rounds "
+             "| --charts cold s | --charts cached s |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|"]
     for r in rows:
         cold = f"{r['cold']:.2f}" if "cold" in r else "n/a"
         warm = f"{r['warm']:.2f}" if "warm" in r else "n/a"
         lines.append(f"| {r['env']} | {r['resources']} | {r['plan']:.2f} | {r['floor']:.2f} "
-                     f"| {r['plan'] / r['floor']:.2f}x | {cold} | {warm} |")
+                     f"| {r['plan'] / r['floor']:.2f}x | {r['paired']:.2f}x | {cold} | {warm} |")
     return "\n".join(lines)
 
 

@@ -52,3 +52,17 @@ def test_runs_are_timed_with_bytecode_even_where_runs_cannot_write_it(tmp_path, 
     whole_process.drop_bytecode(package)
     assert list(package.rglob("__pycache__")) == []
     assert whole_process.package_dir().joinpath("platform.py").is_file()
+
+
+def test_plan_and_floor_runs_alternate_after_an_untimed_round(monkeypatch) -> None:
+    calls: list[str] = []
+    times = iter([9.0, 9.0, 1.0, 2.0, 3.0, 4.0])  # the first round (warm-up) is not counted
+
+    def fake_run(command, cwd, before=None):
+        calls.append(command[0])
+        return next(times)
+
+    monkeypatch.setattr(whole_process, "timed_run", fake_run)
+    plan, floor = whole_process.paired((["plan"], Path("."), None), (["floor"], Path("."), None), 2)
+    assert calls == ["plan", "floor"] * 3
+    assert (plan, floor) == ([1.0, 3.0], [2.0, 4.0])
