@@ -11,8 +11,9 @@ needs itself.
 
 Renders are cached in ``cache_dir`` keyed by chart, version, release, namespace, engine and a
 hash of the values, so planning again with unchanged values costs a file read; the cache keeps
-each object's manifest text too (``RenderedRelease.manifests``), since dumping the GPU Operator's
-and Fluid's CRDs as YAML took most of a cached ``--charts`` plan (0.9 of 1.2 s).
+each object's manifest text too (``RenderedRelease.manifests``): dumping the rendered objects
+as YAML, CRDs most of all, took most of a cached ``--charts`` plan (onprem: 1.10 s of writing,
+0.09 s with the text cached).
 """
 
 from __future__ import annotations
