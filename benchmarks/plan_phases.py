@@ -20,25 +20,47 @@ from __future__ import annotations
 import functools
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
 from typing import Any
 
 START = time.perf_counter()
 spent: dict[str, float] = {}
-_stack: list[list[Any]] = []  # [phase, started, inner seconds]
+# Phases that ran on another thread (the mock runtime answers invokes in executor threads: the plan
+# policy loads there on AWS), concurrently with the main thread's: wall time, not part of the sum.
+overlapping: dict[str, list[tuple[float, float]]] = {}  # phase -> (start, end) of each call
+_stack: list[list[Any]] = []  # [phase, started, inner seconds], main thread only
+_threads = threading.local()
 
 
 def _enter(phase: str) -> None:
+    if threading.current_thread() is not threading.main_thread():
+        _threads.__dict__.setdefault("stack", []).append([phase, time.perf_counter()])
+        return
     _stack.append([phase, time.perf_counter(), 0.0])
 
 
 def _leave() -> None:
+    if threading.current_thread() is not threading.main_thread():
+        phase, started = _threads.stack.pop()
+        overlapping.setdefault(phase, []).append((started, time.perf_counter()))
+        return
     phase, started, inner = _stack.pop()
     total = time.perf_counter() - started
     spent[phase] = spent.get(phase, 0.0) + total - inner
     if _stack:
         _stack[-1][2] += total
+
+
+def union_seconds(spans: list[tuple[float, float]]) -> float:
+    """Wall time covered by ``spans`` (calls on several threads overlap)."""
+    covered, end = 0.0, float("-inf")
+    for start, stop in sorted(spans):
+        if stop > end:
+            covered += stop - max(start, end)
+            end = stop
+    return covered
 
 
 def timed(phase: str, fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -105,7 +127,9 @@ def main() -> None:
     order = ["cli imports", "stack file", "config", "program", "capture", "policy",
              "readiness", "rendering", "summary", "write", "other"]
     parts = ", ".join(f"{p} {spent.get(p, 0.0):.2f}" for p in order if p in spent)
-    print(f"{label} (exit {code}): total {start + total:.2f} s = start {start:.2f}, {parts}")
+    beside = "".join(f"; {p} {union_seconds(spans):.2f} on invoke threads, beside the above"
+                     for p, spans in overlapping.items())
+    print(f"{label} (exit {code}): total {start + total:.2f} s = start {start:.2f}, {parts}{beside}")
 
 
 def imports_by_package(report: str) -> dict[str, float]:

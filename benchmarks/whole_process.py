@@ -262,6 +262,8 @@ def measure(envs: list[str], repeat: int, source: bool = False) -> list[dict[str
                                       before=lambda: shutil.rmtree(cache, ignore_errors=True))
                 row["warm"] = best_of(charts, repeat, project)
             rows.append(row)
+    if source:  # leave bytecode behind, as any import outside PYTHONDONTWRITEBYTECODE would
+        byte_compile(library)
     return rows
 
 

@@ -66,3 +66,9 @@ def test_plan_and_floor_runs_alternate_after_an_untimed_round(monkeypatch) -> No
     plan, floor = whole_process.paired((["plan"], Path("."), None), (["floor"], Path("."), None), 2)
     assert calls == ["plan", "floor"] * 3
     assert (plan, floor) == ([1.0, 3.0], [2.0, 4.0])
+
+
+def test_phase_calls_on_several_threads_count_the_wall_time_they_cover() -> None:
+    assert plan_phases.union_seconds([]) == 0.0
+    assert plan_phases.union_seconds([(0.0, 2.0), (1.0, 3.0), (5.0, 6.0)]) == 4.0
+    assert plan_phases.union_seconds([(0.0, 5.0), (1.0, 2.0)]) == 5.0
