@@ -51,6 +51,12 @@ def test_every_public_aws_name_resolves(name):
     assert getattr(value, "__name__", name) == name
 
 
+def test_the_lazy_names_are_listed_before_first_use():
+    # in a fresh interpreter (an assertion failing there fails modules_after)
+    loaded = modules_after("import gpu_platform.aws as aws\nassert set(aws.__all__) <= set(dir(aws))")
+    assert "pulumi_aws" not in loaded
+
+
 def test_an_unknown_aws_name_is_an_attribute_error():
     with pytest.raises(AttributeError, match="module 'gpu_platform.aws' has no attribute 'EksClustr'"):
         gpu_platform.aws.EksClustr  # noqa: B018

@@ -54,6 +54,10 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
+def __dir__() -> list[str]:  # the lazy names too (REPL and editor completion)
+    return sorted(set(globals()) | set(_LAZY))
+
+
 __all__ = [
     "AwsAddons",
     "AwsAddonsArgs",
