@@ -24,14 +24,21 @@ def run_program_plan(program: Callable[[], Any], *, config: Any = None) -> Plan:
 def resolved_outputs(
     run_component: Callable[..., Any], build: Callable[[], Any], *names: str
 ) -> dict[str, Any]:
-    """Build a component with ``build`` under mocks; its Output attributes ``names``, resolved."""
+    """Build a component with ``build`` under mocks; its Output attributes ``names``, resolved.
+    An attribute is an Output, or a mapping of keys to Outputs (``Serving.urls``)."""
     got: dict[str, Any] = {}
+
+    def typed(value: Any) -> bool:
+        if isinstance(value, dict):
+            return all(isinstance(item, pulumi.Output) for item in value.values())
+        return isinstance(value, pulumi.Output)
 
     def program() -> None:
         component = build()
         outputs = [getattr(component, name) for name in names]
-        assert all(isinstance(output, pulumi.Output) for output in outputs), names
-        pulumi.Output.all(*outputs).apply(lambda values: got.update(zip(names, values, strict=True)))
+        assert all(typed(output) for output in outputs), names
+        pulumi.Output.all(*map(pulumi.Output.from_input, outputs)).apply(
+            lambda values: got.update(zip(names, values, strict=True)))
 
     run_component(program)
     assert sorted(got) == sorted(names), "outputs did not resolve"

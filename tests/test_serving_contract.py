@@ -5,6 +5,7 @@ waits for ``opts.depends_on`` and exposes typed outputs."""
 import pulumi
 import pulumi_kubernetes as k8s
 import pytest
+from component_outputs import resolved_outputs
 
 from gpu_platform.config import ConfigError, validate_model
 from gpu_platform.core.pools import GpuPool
@@ -41,16 +42,6 @@ STORAGE = validate_model(StorageConfig, {"juicefs": {
 NS = "kubernetes:core/v1:Namespace"
 REL = "kubernetes:helm.sh/v3:Release"
 
-
-def resolve(run_component, build):
-    """Run ``build`` under mocks; it returns {key: Output or value}; the resolved values."""
-    seen = {}
-
-    def program():
-        pulumi.Output.all(**build()).apply(seen.update)
-
-    run_component(program)
-    return seen
 
 
 # --- refusals: exact messages, nothing registered --------------------------------------------
@@ -146,9 +137,9 @@ def test_serving_refuses_what_build_serving_refuses(refused):
 def test_kserve_outputs_and_existing_namespaces(run_component):
     args = KServeArgs.model_validate({"kserve": {"createNamespace": False},
                                       "certManager": {"namespace": "certs", "createNamespace": False}})
-    out = resolve(run_component, lambda: _outputs(KServe("k", args), [
-        "namespace_name", "release_name", "crd_release_name", "cert_manager_namespace_name",
-        "cert_manager_release_name"]))
+    out = resolved_outputs(run_component, lambda: KServe("k", args),
+                           "namespace_name", "release_name", "crd_release_name",
+                           "cert_manager_namespace_name", "cert_manager_release_name")
     assert out == {"namespace_name": "kserve", "release_name": "kserve", "crd_release_name": "kserve-crd",
                    "cert_manager_namespace_name": "certs", "cert_manager_release_name": "cert-manager"}
     plan = run_component(lambda: KServe("k", args))
@@ -168,8 +159,8 @@ def test_kserve_without_cert_manager_has_no_cert_manager_outputs(run_component):
 
 
 def test_knative_outputs(run_component):
-    out = resolve(run_component, lambda: _outputs(Knative("kn", {"domain": "models.example.org"}), [
-        "namespace_name", "kourier_namespace_name", "domain", "ingress_class"]))
+    out = resolved_outputs(run_component, lambda: Knative("kn", {"domain": "models.example.org"}),
+                           "namespace_name", "kourier_namespace_name", "domain", "ingress_class")
     assert out == {"namespace_name": "knative-serving", "kourier_namespace_name": "kourier-system",
                    "domain": "models.example.org",
                    "ingress_class": "kourier.ingress.networking.knative.dev"}
@@ -177,8 +168,8 @@ def test_knative_outputs(run_component):
 
 def test_runtimes_outputs(run_component):
     args = {"runtimes": {"builtin": {"sklearnserver": True}}, "namespace": "models"}
-    out = resolve(run_component, lambda: _outputs(Runtimes("r", args), [
-        "release_name", "namespace_name", "vllm_runtime_name", "available"]))
+    out = resolved_outputs(run_component, lambda: Runtimes("r", args),
+                           "release_name", "namespace_name", "vllm_runtime_name", "available")
     assert out == {"release_name": "kserve-runtimes", "namespace_name": "models",
                    "vllm_runtime_name": "gpu-platform-vllm",
                    "available": ["gpu-platform-vllm", "kserve-sklearnserver"]}
@@ -189,12 +180,11 @@ def test_model_store_takes_outputs_and_exposes_bucket_role_and_service_account(r
     args = {"namespace": "models", "serviceAccount": "reader", "modelBucket": {"name": "acme-models"}}
 
     def build():
-        store = ModelStore("m", {**args, "oidcProviderArn": pulumi.Output.from_input(ARN),
-                                 "oidcProviderUrl": pulumi.Output.from_input(URL)})
-        return _outputs(store, ["bucket_name", "bucket_arn", "role_arn", "service_account_name",
-                                "namespace_name"])
+        return ModelStore("m", {**args, "oidcProviderArn": pulumi.Output.from_input(ARN),
+                                "oidcProviderUrl": pulumi.Output.from_input(URL)})
 
-    out = resolve(run_component, build)
+    out = resolved_outputs(run_component, build, "bucket_name", "bucket_arn", "role_arn",
+                           "service_account_name", "namespace_name")
     plan = run_component(lambda: ModelStore("m", {**args, "oidcProviderArn": ARN, "oidcProviderUrl": URL}))
     bucket = plan.one("aws:s3/bucket:Bucket", "m-bucket")
     role = plan.one("aws:iam/role:Role", "m-reader-role")
@@ -207,18 +197,17 @@ def test_model_store_takes_outputs_and_exposes_bucket_role_and_service_account(r
 
 
 def test_inference_service_outputs_its_in_cluster_url(run_component):
-    out = resolve(run_component, lambda: _outputs(
-        InferenceService("i", _isvc_args(LLAMA, namespace="models")),
-        ["service_name", "namespace_name", "url"]))
+    args = _isvc_args(LLAMA, namespace="models")
+    out = resolved_outputs(run_component, lambda: InferenceService("i", args),
+                           "service_name", "namespace_name", "url")
     assert out == {"service_name": "llama", "namespace_name": "models",
                    "url": "http://llama-predictor.models.svc.cluster.local"}
 
 
 def test_serving_outputs(run_component):
     config = validate_model(ServingConfig, {"enabled": True, "inferenceServices": {"llama": LLAMA}})
-    out = resolve(run_component, lambda: _outputs(
-        Serving("s", ServingArgs(serving=config, pools=POOLS)),
-        ["namespace_name", "kserve_namespace_name", "urls"]))
+    out = resolved_outputs(run_component, lambda: Serving("s", ServingArgs(serving=config, pools=POOLS)),
+                           "namespace_name", "kserve_namespace_name", "urls")
     assert out == {"namespace_name": "ml-serving", "kserve_namespace_name": "kserve",
                    "urls": {"llama": "http://llama-predictor.ml-serving.svc.cluster.local"}}
 
@@ -246,9 +235,6 @@ def test_every_kubernetes_child_waits_for_opts_depends_on(run_component, build):
     assert children and all(before in r.dependencies for r in children), [
         r.name for r in children if before not in r.dependencies]
 
-
-def _outputs(component, names):
-    return {name: getattr(component, name) for name in names}
 
 
 def test_the_area_exports_every_component_and_its_args():

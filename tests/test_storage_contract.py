@@ -5,6 +5,7 @@ for ``opts.depends_on`` and expose typed outputs; build_storage refuses the same
 import pulumi
 import pulumi_kubernetes as k8s
 import pytest
+from component_outputs import resolved_outputs
 
 from gpu_platform.config import ConfigError, validate_model
 from gpu_platform.core.pools import GpuPool
@@ -29,15 +30,6 @@ IDENTITY = ("juicefs.fileSystems.shared: on AWS without accessKey/secretKey the 
             "through workload identity (IRSA), which needs the EKS cluster this library creates "
             "(cluster.kind: eks); otherwise set accessKey and secretKey")
 
-
-def resolve(run_component, build):
-    seen = {}
-
-    def program():
-        pulumi.Output.all(**build()).apply(seen.update)
-
-    run_component(program)
-    return seen
 
 
 # --- refusals -----------------------------------------------------------------------------------
@@ -96,8 +88,8 @@ def test_juicefs_outputs_storage_classes_and_claims(run_component):
     args = {"juicefs": {"fileSystems": {"lab": EXTERNAL}, "namespace": "juicefs",
                         "volumes": {"ckpt": {"fileSystem": "lab", "namespace": "ml", "size": "1Ti"}}},
             "pools": POOLS}
-    out = resolve(run_component, lambda: _outputs(JuiceFs("j", args), [
-        "namespace_name", "release_name", "storage_class_names", "claim_names"]))
+    out = resolved_outputs(run_component, lambda: JuiceFs("j", args),
+                           "namespace_name", "release_name", "storage_class_names", "claim_names")
     assert out == {"namespace_name": "juicefs", "release_name": "juicefs-csi-driver",
                    "storage_class_names": {"lab": "juicefs-lab"}, "claim_names": {"ckpt": "ckpt"}}
 
@@ -128,12 +120,11 @@ def test_juicefs_into_an_existing_namespace_creates_none(run_component):
 def test_fluid_outputs_and_existing_namespace(run_component):
     def build():
         data = {"metaurl": pulumi.Output.secret("redis://r:6379/1")}
-        fluid = Fluid("f", FluidArgs.model_validate({
+        return Fluid("f", FluidArgs.model_validate({
             "fluid": {"createNamespace": False, "datasets": {"weights": WEIGHTS}},
             "pools": POOLS, "juicefsSecrets": {"lab": data}}))
-        return _outputs(fluid, ["namespace_name", "release_name", "dataset_names"])
 
-    out = resolve(run_component, build)
+    out = resolved_outputs(run_component, build, "namespace_name", "release_name", "dataset_names")
     assert out == {"namespace_name": "fluid-system", "release_name": "fluid",
                    "dataset_names": {"weights": "weights"}}
     plan = run_component(lambda: Fluid("f", {"fluid": {"createNamespace": False}}))
@@ -162,9 +153,6 @@ def test_every_kubernetes_child_waits_for_opts_depends_on(run_component, build):
     assert sorted(r.name for r in children if r.name not in waiting) in ([], ["c-ns"])
     assert len(waiting) >= 4
 
-
-def _outputs(component, names):
-    return {name: getattr(component, name) for name in names}
 
 
 def test_the_area_exports_every_component_and_its_args():
