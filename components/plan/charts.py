@@ -31,13 +31,13 @@ from typing import Any
 
 import yaml
 
+from gpu_platform.config.yamlio import SafeLoader, safe_load
 from gpu_platform.plan.manifest_yaml import dump_manifest
 from gpu_platform.plan.model import Plan, helm_release_manifest
 
 CACHE_FORMAT = 2  # 2: {"objects": [...], "manifests": [...]}
 # How Helm splits a rendered template into documents (helm pkg/release/util SplitManifests).
 _SEPARATOR = re.compile(r"(?:^|\s*\n)---\s*")
-_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 class ChartRenderError(RuntimeError):
@@ -81,7 +81,7 @@ def _source_dir(charts_dir: Path, chart: str) -> Path | None:
     if (charts_dir / chart / "Chart.yaml").is_file():
         return charts_dir / chart
     for meta_path in sorted(charts_dir.glob("*/Chart.yaml")):
-        meta = yaml.safe_load(meta_path.read_text()) or {}
+        meta = safe_load(meta_path.read_text()) or {}
         if meta.get("name") == chart:
             return meta_path.parent
     return None
@@ -108,7 +108,7 @@ def chart_source(charts_dir: Path, chart: str, version: str) -> ChartSource:
     if source is None:
         raise ChartRenderError(
             f"no chart source {charts_dir / chart}/Chart.yaml for chart {chart} {version}")
-    meta = yaml.safe_load((source / "Chart.yaml").read_text()) or {}
+    meta = safe_load((source / "Chart.yaml").read_text()) or {}
     if not _same_version(str(meta.get("version", "")), version):
         ref = _recorded_ref(charts_dir, source.name)
         if ref is None or not _same_version(ref.rsplit("-", 1)[-1], version):
@@ -142,7 +142,7 @@ def _without_subcharts(source: Path, missing: tuple[str, ...], into: Path) -> Pa
     to render a chart with missing dependencies)."""
     copy = into / source.name
     shutil.copytree(source, copy)
-    meta = yaml.safe_load((copy / "Chart.yaml").read_text()) or {}
+    meta = safe_load((copy / "Chart.yaml").read_text()) or {}
     meta["dependencies"] = [d for d in meta.get("dependencies") or [] if d.get("name") not in missing]
     (copy / "Chart.yaml").write_text(yaml.safe_dump(meta, sort_keys=False))
     (copy / "Chart.lock").unlink(missing_ok=True)
@@ -157,7 +157,7 @@ def parse_documents(rendered: Mapping[str, str]) -> list[dict[str, Any]]:
             continue
         for text in _SEPARATOR.split(rendered[path]):
             try:
-                doc = yaml.load(text, Loader=_Loader)
+                doc = yaml.load(text, Loader=SafeLoader)
             except yaml.YAMLError as exc:
                 raise ChartRenderError(f"{path} renders invalid YAML: {exc}") from exc
             if isinstance(doc, dict) and doc.get("kind"):

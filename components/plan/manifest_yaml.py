@@ -7,17 +7,12 @@ rendered-chart cache keeps each rendered object's text too (``gpu_platform.plan.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import yaml
 
-if TYPE_CHECKING:
-    from yaml import SafeDumper as _SafeDumper
-else:
-    _SafeDumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+from gpu_platform.config.yamlio import SafeDumper
 
 
-class _ManifestDumper(_SafeDumper):
+class _ManifestDumper(SafeDumper):
     """Multi-line strings (embedded config files) as readable literal blocks."""
 
 

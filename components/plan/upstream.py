@@ -39,6 +39,8 @@ from typing import Any, Protocol
 
 import yaml
 
+from gpu_platform.config.yamlio import SafeLoader
+
 RAW_GITHUB = "https://raw.githubusercontent.com"
 HELM_LAYER = "application/vnd.cncf.helm.chart.content.v1.tar+gzip"
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
@@ -56,7 +58,7 @@ _NO_REDIRECTS = urllib.request.build_opener(_KeepRedirects)
 DEFAULT_CACHE_NOTE = "A folder already fetched for the same pins is reused (no download)."
 
 
-class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+class _Loader(SafeLoader):
     """Safe YAML, with libyaml when present (CRD files run to megabytes), reading YAML 1.1's
     ``=`` (value) scalar as the string it is in Kubernetes enums (prometheus-operator's CRDs)."""
 
